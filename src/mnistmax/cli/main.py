@@ -1,0 +1,55 @@
+"""Entry point. Each command lives in its own module exposing ``register(subparsers)``.
+
+Heavy modules (torch, matplotlib) are imported inside command handlers so that
+``mnistmax --help`` and argument errors stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mnistmax import __version__
+
+# Modules under mnistmax.cli that register sub-commands, in help order.
+COMMAND_MODULES = ("data_cmd", "augment_cmd", "train_cmd", "eval_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every registered command."""
+    parser = argparse.ArgumentParser(
+        prog="mnistmax",
+        description="Representation learning on MNIST-family datasets.",
+    )
+    parser.add_argument("--version", action="version", version=f"mnistmax {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"mnistmax.cli.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code (0 ok, 1 failure, 2 bad input, 130 Ctrl-C)."""
+    from mnistmax.errors import MnistmaxError
+
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except MnistmaxError as exc:
+        print(f"mnistmax: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mnistmax: interrupted; the run can be resumed with the same command.", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    """Console-script wrapper around :func:`main`."""
+    sys.exit(main())
