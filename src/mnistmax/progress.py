@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def progress(iterable: Iterable[T], *, quiet: bool, desc: str = "", total: int | None = None,
-             **kw: Any) -> Iterator[T]:
+def progress(
+    iterable: Iterable[T], *, quiet: bool, desc: str = "", total: int | None = None, **kw: Any
+) -> Iterator[T]:
     """Wrap ``iterable`` in a tqdm bar unless ``quiet``."""
     if quiet:
         yield from iterable

@@ -46,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mnistmax: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("mnistmax: interrupted; the run can be resumed with the same command.", file=sys.stderr)
+        print(
+            "mnistmax: interrupted; the run can be resumed with the same command.", file=sys.stderr
+        )
         return 130
 
 

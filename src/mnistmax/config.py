@@ -1,0 +1,189 @@
+"""Configuration as frozen dataclasses, named presets, and ``section.field=value`` overrides.
+
+Configs are values: change them with :func:`dataclasses.replace` or :func:`apply_overrides`,
+never by mutation. A run folder's ``config.json`` is ``asdict(RunConfig)`` and
+:func:`run_config_from_dict` rebuilds it, so a run can be re-created from its folder alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, Union
+
+from mnistmax.errors import ConfigError
+
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which images a run sees.
+
+    Attributes:
+        dataset: catalogue name (``mnist``, ``fashion-mnist``, ``mnist-mini``...).
+        val_size: validation images carved (stratified) from the training file; ``None`` uses
+            the catalogue default (5,000 for full datasets).
+        train_per_class: keep only this many labelled training images per class (the
+            reference's fast mode uses 100); ``None`` keeps all.
+        split_seed: seed of the validation carve and the per-class subset; fixed so that every
+            run of a dataset shares one validation split.
+        root: dataset cache folder; ``None`` means ``$MNISTMAX_DATA`` or ``~/.cache/mnistmax``.
+    """
+
+    dataset: str = "mnist"
+    val_size: int | None = None
+    train_per_class: int | None = None
+    split_seed: int = 0
+    root: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Encoder choice. ``embed_dim`` is the size of the features ``h`` evaluation uses."""
+
+    encoder: str = "seed_cnn"
+    embed_dim: int = 128
+    dropout: float = 0.2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The shared training loop's settings (one loop for every method)."""
+
+    epochs: int = 20
+    steps_per_epoch: int | None = None  # None: one pass over the training split
+    batch_size: int = 64
+    optimizer: str = "adam"  # adam | adamw | sgd
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    schedule: str = "constant"  # constant | cosine | plateau
+    warmup_epochs: float = 0.0
+    plateau_patience: int = 2
+    plateau_factor: float = 0.5
+    early_stop_patience: int | None = None  # epochs without a better monitor value
+    monitor: str = "val/knn@20"  # always a validation metric, higher is better
+    monitor_val_size: int = 1000  # fixed validation subset for the online kNN monitor
+    monitor_bank_size: int = 5000  # training images used as the monitor's kNN bank
+    seed: int = 0
+    device: str = "auto"
+    channels_last: bool = True
+    log_every: int = 50  # steps between loss/throughput log lines
+
+
+@dataclass(frozen=True)
+class TripletConfig:
+    """Triplet loss and mining (Schroff et al. 2015, FaceNet; Hermans et al. 2017)."""
+
+    margin: float = 1.0
+    distance: str = "squared_euclidean"  # squared_euclidean | cosine
+    miner: str = "random"  # random | batch_all | batch_hard | semi_hard
+    augment: str = "reference"  # augmentation preset name
+    augment_mode: str = "shared"  # shared | independent (across a triplet's members)
+    classes_per_batch: int = 8  # P of a P×K batch
+    # K is batch_size // classes_per_batch
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What the end-of-run evaluation computes."""
+
+    knn_ks: tuple[int, ...] = (1, 20, 200)
+    knn_tau: float = 0.07
+    linear_probe: bool = True
+    baselines: bool = True
+    figures: bool = True
+    pca_per_class: int = 25  # test digits per class in the clustering-evolution GIF
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run; ``config.json`` in a run folder is this, resolved."""
+
+    method: str = "triplet"
+    preset: str = ""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    triplet: TripletConfig = field(default_factory=TripletConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def _coerce(text: str, tp: Any, where: str) -> Any:
+    """Parse ``text`` as a value of annotation ``tp`` (int, float, str, bool, optional, tuple)."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if text.lower() in ("none", "null"):
+            return None
+        return _coerce(text, args[0], where)
+    if origin is tuple:
+        (inner, *_rest) = typing.get_args(tp)
+        return tuple(_coerce(t.strip(), inner, where) for t in text.split(",") if t.strip())
+    try:
+        if tp is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if tp is int:
+            return int(text)
+        if tp is float:
+            return float(text)
+        if tp is str:
+            return text
+    except ValueError:
+        raise ConfigError(f"{where}: {text!r} is not a valid {tp.__name__}") from None
+    raise ConfigError(f"{where}: cannot set a field of type {tp}")
+
+
+def apply_overrides(cfg: C, overrides: list[str]) -> C:
+    """Return ``cfg`` with ``section.field=value`` overrides applied (types from annotations)."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like section.field=value")
+        key, text = item.split("=", 1)
+        cfg = _set_path(cfg, key.strip().split("."), text.strip(), key)
+    return cfg
+
+
+def _set_path(obj: Any, path: list[str], text: str, key: str) -> Any:
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise ConfigError(f"override {key!r}: {path[0]!r} is not a config section")
+    hints = typing.get_type_hints(type(obj))
+    name = path[0]
+    if name not in hints:
+        choices = ", ".join(f.name for f in dataclasses.fields(obj))
+        raise ConfigError(f"override {key!r}: unknown field {name!r}; fields here: {choices}")
+    if len(path) == 1:
+        value = _coerce(text, hints[name], key)
+    else:
+        value = _set_path(getattr(obj, name), path[1:], text, key)
+    return dataclasses.replace(obj, **{name: value})
+
+
+def from_dict(cls: type[C], data: dict[str, Any]) -> C:
+    """Rebuild a (nested) config dataclass from ``asdict`` output; unknown keys are errors."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - names
+    if unknown:
+        raise ConfigError(f"unknown config keys for {cls.__name__}: {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        tp = hints[key]
+        if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+            kwargs[key] = from_dict(tp, value)  # type: ignore[arg-type]
+        elif typing.get_origin(tp) is tuple and isinstance(value, list):
+            kwargs[key] = tuple(value)
+        else:
+            kwargs[key] = value
+    return cls(**kwargs)
+
+
+def run_config_from_dict(data: dict[str, Any]) -> RunConfig:
+    """Rebuild a :class:`RunConfig` from a ``config.json`` dictionary."""
+    return from_dict(RunConfig, data)

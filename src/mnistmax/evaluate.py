@@ -1,0 +1,170 @@
+"""Evaluation of a run folder: representation metrics on the test split next to baselines.
+
+Protocol (DESIGN §5): features ``h`` of the best (validation-selected) checkpoint; the kNN bank
+and the linear probe's training set are the FULL training split (55k for MNIST) even when the
+run trained on a labelled subset — that is the reference's protocol ("probe trained on all
+60k"); ``test/knn@20_labelled_only`` adds the kNN that sees only the run's own labels. The probe's
+regularisation is chosen on the validation split; the test split is used once, here.
+
+Baselines (raw pixels; the same encoder at random initialisation) depend only on the data, the
+protocol and (for the random encoder) the encoder config and seed, so they are cached under the
+data root and computed once per machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mnistmax.config import EvalConfig, RunConfig
+from mnistmax.data.splits import Splits, labelled_indices, load_splits
+from mnistmax.eval.embed import embed
+from mnistmax.io import atomic_path, read_json, write_json_atomic
+from mnistmax.train.checkpoint import load_checkpoint
+from mnistmax.train.runlog import RunDir
+
+PROTOCOL_VERSION = 1
+
+
+def representation_metrics(
+    feats: dict[str, torch.Tensor], splits: Splits, ev: EvalConfig, *, prefix: str = "test/"
+) -> dict[str, float]:
+    """kNN@k, linear probe, P@1 and MAP@R of test features (bank/probe: train; selection: val)."""
+    from mnistmax.eval.knn import knn_accuracy
+    from mnistmax.eval.linear_probe import linear_probe
+    from mnistmax.eval.retrieval import map_at_r, precision_at_1
+
+    tr, va, te = feats["train"], feats["val"], feats["test"]
+    out: dict[str, float] = {}
+    knn = knn_accuracy(
+        tr,
+        splits.train.y,
+        te,
+        splits.test.y,
+        ks=ev.knn_ks,
+        tau=ev.knn_tau,
+        num_classes=splits.num_classes,
+    )
+    out |= {f"{prefix}knn@{k}": v for k, v in knn.items()}
+    if ev.linear_probe:
+        probe = linear_probe(
+            tr, splits.train.y, va, splits.val.y, te, splits.test.y, num_classes=splits.num_classes
+        )
+        out[f"{prefix}linear_probe"] = probe.test_acc
+        if probe.val_acc is not None:
+            out[f"{prefix.replace('test', 'val')}linear_probe"] = probe.val_acc
+    out[f"{prefix}p@1"] = precision_at_1(te, splits.test.y)
+    out[f"{prefix}map@r"] = map_at_r(te, splits.test.y)
+    return out
+
+
+def _cache_file(root: str | None, key: dict[str, Any]) -> Path:
+    from mnistmax.data.store import data_root
+
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return data_root(root) / "baselines" / f"{digest}.json"
+
+
+def _cached(root: str | None, key: dict[str, Any], compute: Any) -> dict[str, float]:
+    path = _cache_file(root, key)
+    if path.is_file():
+        try:
+            stored = read_json(path)
+            if stored.get("key") == key:
+                return dict(stored["metrics"])
+        except (OSError, ValueError):
+            pass  # a damaged cache entry is recomputed
+    metrics: dict[str, float] = compute()
+    write_json_atomic(path, {"key": key, "metrics": metrics})
+    return metrics
+
+
+def baseline_metrics(cfg: RunConfig, splits: Splits, device: torch.device) -> dict[str, float]:
+    """Raw-pixel and random-init-encoder metrics (cached), keyed ``baseline/<name>/...``."""
+    from mnistmax.models.encoders import build_encoder
+
+    data_key = dataclasses.asdict(dataclasses.replace(cfg.data, root=None, train_per_class=None))
+    ev_key = dataclasses.asdict(cfg.eval)
+    out: dict[str, float] = {}
+
+    def raw() -> dict[str, float]:
+        feats = {s: getattr(splits, s).x.flatten(1) for s in ("train", "val", "test")}
+        return representation_metrics(feats, splits, cfg.eval, prefix="")
+
+    key = {"v": PROTOCOL_VERSION, "baseline": "raw_pixels", "data": data_key, "eval": ev_key}
+    out |= {f"baseline/raw_pixels/{k}": v for k, v in _cached(cfg.data.root, key, raw).items()}
+
+    def random_init() -> dict[str, float]:
+        torch.manual_seed(cfg.train.seed)
+        enc = build_encoder(
+            cfg.model.encoder, embed_dim=cfg.model.embed_dim, dropout=cfg.model.dropout
+        )
+        enc.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]
+        feats = {s: embed(enc, getattr(splits, s).x) for s in ("train", "val", "test")}
+        return representation_metrics(feats, splits, cfg.eval, prefix="")
+
+    key = {
+        "v": PROTOCOL_VERSION,
+        "baseline": "random_init",
+        "data": data_key,
+        "eval": ev_key,
+        "model": dataclasses.asdict(cfg.model),
+        "seed": cfg.train.seed,
+        "torch": torch.__version__,
+    }
+    out |= {
+        f"baseline/random_init/{k}": v for k, v in _cached(cfg.data.root, key, random_init).items()
+    }
+    return out
+
+
+def evaluate_run(
+    run: RunDir, *, device: torch.device, splits: Splits | None = None
+) -> dict[str, Any]:
+    """Evaluate a finished run; writes ``eval.json`` and ``embeddings_test.npz``; returns metrics."""
+    from mnistmax.eval.knn import knn_accuracy
+    from mnistmax.train.loop import load_method
+
+    method, cfg = load_method(run, "best", device)
+    if splits is None:
+        splits = load_splits(cfg.data, device)
+    feats = {s: embed(method, getattr(splits, s).x) for s in ("train", "val", "test")}
+    results: dict[str, Any] = {"run": str(run.path), "preset": cfg.preset, "method": cfg.method}
+    results |= representation_metrics(feats, splits, cfg.eval)
+    labelled = labelled_indices(splits, cfg.data)
+    if labelled is not None:
+        # The kNN that sees only the labels the run trained with.
+        acc = knn_accuracy(
+            feats["train"][labelled],
+            splits.train.y[labelled],
+            feats["test"],
+            splits.test.y,
+            ks=(20,),
+            tau=cfg.eval.knn_tau,
+            num_classes=splits.num_classes,
+        )
+        results["test/knn@20_labelled_only"] = acc[20]
+    if cfg.eval.baselines:
+        results |= baseline_metrics(cfg, splits, device)
+    last = load_checkpoint(run.last_checkpoint)
+    results["best_epoch"] = int(last["best_epoch"])
+    results["epochs"] = int(last["epoch"])
+    results["train_seconds"] = float(last["train_seconds"])
+    results["train_img_per_s"] = float(last["images_seen"]) / max(
+        float(last["train_seconds"]), 1e-9
+    )
+    write_json_atomic(run.path / "eval.json", results)
+    save_embeddings(run.path / "embeddings_test.npz", feats["test"], splits.test.y)
+    return results
+
+
+def save_embeddings(path: str | Path, z: torch.Tensor, y: torch.Tensor) -> None:
+    """Write ``embeddings`` and ``labels`` arrays to an .npz atomically."""
+    with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, embeddings=z.cpu().numpy().astype(np.float32), labels=y.cpu().numpy())

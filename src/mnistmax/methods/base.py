@@ -1,0 +1,58 @@
+"""The method contract the training loop drives: ``embed`` and ``training_step``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from mnistmax.data.splits import Split
+from mnistmax.models.encoders import Encoder
+
+
+@dataclass
+class StepOutput:
+    """One step's loss, its logs (tensors; ``.item()`` only at log steps) and images seen."""
+
+    loss: torch.Tensor
+    logs: dict[str, torch.Tensor] = field(default_factory=dict)
+    n_images: int = 0
+
+
+class Method(nn.Module):
+    """Base class. Subclasses own an ``encoder`` and implement ``training_step``."""
+
+    encoder: Encoder
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Features ``h`` used by evaluation (encoder output, not a projection)."""
+        return self.encoder(x)
+
+    def batches(
+        self, train: Split, steps: int, batch_size: int, *, generator: torch.Generator
+    ) -> Iterator[torch.Tensor]:
+        """Index batches for one epoch (default: one shuffled pass)."""
+        from mnistmax.data.loader import epoch_batches
+
+        for i, idx in enumerate(
+            epoch_batches(
+                len(train), batch_size, generator=generator, drop_last=True, device=train.y.device
+            )
+        ):
+            if i >= steps:
+                break
+            yield idx
+
+    def training_step(
+        self, x: torch.Tensor, y: torch.Tensor, *, generator: torch.Generator
+    ) -> StepOutput:
+        """Loss on one batch (the loop does backward and the optimiser step)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def validation_logs(self, val: Split) -> dict[str, float]:
+        """Validation-only metrics the method defines (e.g. the loss on fixed triplets)."""
+        del val
+        return {}

@@ -1,0 +1,174 @@
+"""Named presets: complete :class:`RunConfig` values, each with the reason it exists.
+
+``triplet_reference`` is the reference project's fast mode (its protocol, minus its bugs);
+``triplet_fast`` is our recipe on the same 1,000 labelled images; ``triplet_full`` uses the whole
+training split; ``triplet_quick`` runs on the embedded ``mnist-mini`` for demos and CI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from mnistmax.config import (
+    DataConfig,
+    EvalConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    TripletConfig,
+)
+from mnistmax.errors import ConfigError
+
+PRESETS: dict[str, Callable[[], RunConfig]] = {}
+
+# Other modules that register presets with @preset (imported on first look-up).
+PRESET_MODULES: tuple[str, ...] = ()
+
+
+def _load_all() -> None:
+    import importlib
+
+    for module in PRESET_MODULES:
+        importlib.import_module(module)
+
+
+def preset(name: str) -> Callable[[Callable[[], RunConfig]], Callable[[], RunConfig]]:
+    """Register a preset factory under ``name`` (the config records the name)."""
+
+    def deco(factory: Callable[[], RunConfig]) -> Callable[[], RunConfig]:
+        PRESETS[name] = lambda: replace(factory(), preset=name)
+        return factory
+
+    return deco
+
+
+def get_preset(name: str, method: str | None = None) -> RunConfig:
+    """The preset ``name``; if ``method`` is given it must be that preset's method."""
+    _load_all()
+    if name not in PRESETS:
+        choices = [n for n in sorted(PRESETS) if method is None or PRESETS[n]().method == method]
+        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(choices)}")
+    cfg = PRESETS[name]()
+    if method is not None and cfg.method != method:
+        raise ConfigError(f"preset {name!r} is for method {cfg.method!r}, not {method!r}")
+    return cfg
+
+
+def preset_methods() -> list[str]:
+    """Methods that have at least one preset (what ``mnistmax train`` offers)."""
+    _load_all()
+    return sorted({factory().method for factory in PRESETS.values()})
+
+
+def preset_names(method: str | None = None) -> list[str]:
+    """Preset names, optionally only those of one method."""
+    _load_all()
+    return [n for n in sorted(PRESETS) if method is None or PRESETS[n]().method == method]
+
+
+@preset("triplet_reference")
+def _triplet_reference() -> RunConfig:
+    # The reference's fast mode: 100 images per class, batch 64 triplets, Adam 1e-3,
+    # 20 epochs × 15 steps, margin 1.0, random triplets, consistent augmentation, seed_cnn.
+    # Its plateau halving watched the test set; ours watches validation kNN.
+    return RunConfig(
+        method="triplet",
+        data=DataConfig(dataset="mnist", train_per_class=100),
+        model=ModelConfig(encoder="seed_cnn", embed_dim=128, dropout=0.2),
+        train=TrainConfig(
+            epochs=20,
+            steps_per_epoch=15,
+            batch_size=64,
+            optimizer="adam",
+            lr=1e-3,
+            schedule="plateau",
+            plateau_patience=2,
+        ),
+        triplet=TripletConfig(
+            margin=1.0,
+            miner="random",
+            augment="reference",
+            augment_mode="shared",
+            classes_per_batch=8,
+        ),
+    )
+
+
+@preset("triplet_fast")
+def _triplet_fast() -> RunConfig:
+    return RunConfig(
+        method="triplet",
+        data=DataConfig(dataset="mnist", train_per_class=100),
+        model=ModelConfig(encoder="conv_small", embed_dim=128, dropout=0.0),
+        train=TrainConfig(
+            epochs=20,
+            steps_per_epoch=15,
+            batch_size=128,
+            optimizer="adamw",
+            lr=2e-3,
+            weight_decay=1e-4,
+            schedule="cosine",
+            warmup_epochs=1.0,
+        ),
+        triplet=TripletConfig(
+            margin=0.5,
+            miner="semi_hard",
+            augment="digits",
+            augment_mode="independent",
+            classes_per_batch=10,
+        ),
+    )
+
+
+@preset("triplet_full")
+def _triplet_full() -> RunConfig:
+    return RunConfig(
+        method="triplet",
+        data=DataConfig(dataset="mnist"),
+        model=ModelConfig(encoder="conv_small", embed_dim=128, dropout=0.0),
+        train=TrainConfig(
+            epochs=10,
+            batch_size=200,
+            optimizer="adamw",
+            lr=2e-3,
+            weight_decay=1e-4,
+            schedule="cosine",
+            warmup_epochs=0.5,
+        ),
+        triplet=TripletConfig(
+            margin=0.5,
+            miner="semi_hard",
+            augment="digits",
+            augment_mode="independent",
+            classes_per_batch=10,
+        ),
+    )
+
+
+@preset("triplet_quick")
+def _triplet_quick() -> RunConfig:
+    # Seconds on the embedded mini dataset: smoke runs, tests and demos.
+    return RunConfig(
+        method="triplet",
+        data=DataConfig(dataset="mnist-mini"),
+        model=ModelConfig(encoder="conv_small", embed_dim=64, dropout=0.0),
+        train=TrainConfig(
+            epochs=3,
+            steps_per_epoch=10,
+            batch_size=80,
+            optimizer="adamw",
+            lr=2e-3,
+            schedule="cosine",
+            monitor_val_size=500,
+            monitor_bank_size=1500,
+        ),
+        triplet=TripletConfig(
+            margin=0.5,
+            miner="semi_hard",
+            augment="light",
+            augment_mode="independent",
+            classes_per_batch=10,
+        ),
+        eval=EvalConfig(pca_per_class=10),
+    )
