@@ -96,6 +96,81 @@ class EvalConfig:
     baselines: bool = True
     figures: bool = True
     pca_per_class: int = 25  # test digits per class in the clustering-evolution GIF
+    # Few-shot (test/fewshot@N, _std) and clustering (test/kmeans_acc/nmi/ari): on by default;
+    # see docs/results.md (## Self-supervised) for what they cost after a run.
+    fewshot: bool = True
+    fewshot_shots: tuple[int, ...] = (1, 5, 10, 100)
+    fewshot_draws: int = 5
+    clustering: bool = True
+    kmeans_n_init: int = 10
+    pca_baseline: bool = True  # PCA-50 of raw pixels next to the raw-pixel baseline
+
+
+@dataclass(frozen=True)
+class SSLConfig:
+    """Self-supervised methods (simclr, supcon, byol, swav, vicreg, barlow_twins).
+
+    Heads are specs: ``"512-128"`` is Linear→BN→ReLU to 512 then Linear to 128; ``""`` means no
+    head. Each loss's paper is cited in ``mnistmax.losses``.
+    """
+
+    augment: str = "strong"  # two-view augmentation preset
+    projector: str = "512-128"
+    predictor: str = "512-128"  # byol only
+    temperature: float = 0.2  # simclr, supcon (NT-Xent / SupCon τ); swav uses swav_temperature
+    ema_base: float = 0.99  # byol: target momentum at step 0, cosine-scheduled to 1
+    prototypes: int = 100  # swav
+    swav_temperature: float = 0.1
+    sinkhorn_epsilon: float = 0.05
+    sinkhorn_iters: int = 3
+    queue_size: int = 0  # swav: past projections added to Sinkhorn's batch (0: no queue)
+    queue_start_epoch: int = 1  # swav: epochs before the queue is used
+    freeze_prototypes_steps: int = 0  # swav: prototypes get no gradient for these first steps
+    vicreg_sim: float = 25.0
+    vicreg_var: float = 25.0
+    vicreg_cov: float = 1.0
+    barlow_lambda: float = 5e-3
+
+
+@dataclass(frozen=True)
+class DenoiseConfig:
+    """Denoising autoencoders (method ``denoise``): model, loss, training noise, evaluation.
+
+    Attributes:
+        model: registered denoiser (conv_ae, unet, residual, attention, vae).
+        width: base channel width of the model.
+        constrained: wrap the model so that output = input × mask (it only removes ink).
+        loss: reconstruction loss name; terms join with ``+`` (``bce+dice``).
+        kl_weight: weight of the VAE's per-pixel KL term (1 is the ELBO).
+        track: ``gray`` (targets in [0, 1]) or ``bitmap`` (clean images binarised at 0.5).
+        noise: training noise type (see ``mnistmax.noise``).
+        intensity_min: smallest per-image training intensity.
+        intensity_max: largest per-image training intensity.
+        clean_ratio: share of training images left clean.
+        curriculum_epochs: epochs over which the intensity ramps up from 0 (0: no ramp).
+        val_intensity: intensity of the fixed noisy validation set the monitor scores.
+        eval_noises: noise types of the evaluation sweep (empty: the track's default zoo).
+        eval_intensities: intensities of the evaluation sweep.
+        eval_size: test images used by the sweep (``None``: all of them).
+        noise_seed: seed of the evaluation and validation noise (fixed across runs).
+    """
+
+    model: str = "unet"
+    width: int = 32
+    constrained: bool = False
+    loss: str = "bce"
+    kl_weight: float = 1.0
+    track: str = "gray"
+    noise: str = "mixed"
+    intensity_min: float = 0.0
+    intensity_max: float = 1.0
+    clean_ratio: float = 0.0
+    curriculum_epochs: float = 0.0
+    val_intensity: float = 0.5
+    eval_noises: tuple[str, ...] = ()
+    eval_intensities: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+    eval_size: int | None = None
+    noise_seed: int = 1234
 
 
 @dataclass(frozen=True)
@@ -109,6 +184,8 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     triplet: TripletConfig = field(default_factory=TripletConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    ssl: SSLConfig = field(default_factory=SSLConfig)
+    denoise: DenoiseConfig = field(default_factory=DenoiseConfig)
 
 
 def _coerce(text: str, tp: Any, where: str) -> Any:

@@ -6,7 +6,7 @@ run trained on a labelled subset — that is the reference's protocol ("probe tr
 60k"); ``test/knn@20_labelled_only`` adds the kNN that sees only the run's own labels. The probe's
 regularisation is chosen on the validation split; the test split is used once, here.
 
-Baselines (raw pixels; the same encoder at random initialisation) depend only on the data, the
+Baselines (raw pixels; PCA-50 of raw pixels; the same encoder at random initialisation) depend only on the data, the
 protocol and (for the random encoder) the encoder config and seed, so they are cached under the
 data root and computed once per machine.
 """
@@ -35,7 +35,11 @@ PROTOCOL_VERSION = 1
 def representation_metrics(
     feats: dict[str, torch.Tensor], splits: Splits, ev: EvalConfig, *, prefix: str = "test/"
 ) -> dict[str, float]:
-    """kNN@k, linear probe, P@1 and MAP@R of test features (bank/probe: train; selection: val)."""
+    """kNN@k, linear probe, P@1, MAP@R, few-shot and k-means of test features.
+
+    The kNN bank, the probe and the few-shot supports come from the training split; the probe's
+    penalty is chosen on validation; k-means clusters the test features (``ev`` switches).
+    """
     from mnistmax.eval.knn import knn_accuracy
     from mnistmax.eval.linear_probe import linear_probe
     from mnistmax.eval.retrieval import map_at_r, precision_at_1
@@ -61,7 +65,47 @@ def representation_metrics(
             out[f"{prefix.replace('test', 'val')}linear_probe"] = probe.val_acc
     out[f"{prefix}p@1"] = precision_at_1(te, splits.test.y)
     out[f"{prefix}map@r"] = map_at_r(te, splits.test.y)
+    if ev.fewshot:
+        out |= {f"{prefix}{k}": v for k, v in _fewshot(tr, te, splits, ev).items()}
+    if ev.clustering:
+        from mnistmax.eval.clustering import cluster_metrics
+
+        clusters = cluster_metrics(te, splits.test.y, n_init=ev.kmeans_n_init, seed=0)
+        out |= {f"{prefix}kmeans_{k}": v for k, v in clusters.items()}
     return out
+
+
+def _fewshot(
+    tr: torch.Tensor, te: torch.Tensor, splits: Splits, ev: EvalConfig
+) -> dict[str, float]:
+    """``fewshot@N`` and ``fewshot@N_std`` (logistic regression, ``ev.fewshot_draws`` draws).
+
+    Shot counts larger than the smallest training class (e.g. 100 on a tiny subset) are skipped
+    rather than failing the whole evaluation.
+    """
+    from mnistmax.eval.fewshot import fewshot_eval
+
+    counts = torch.bincount(splits.train.y.cpu(), minlength=splits.num_classes)
+    smallest = int(counts[counts > 0].min())
+    shots = tuple(n for n in ev.fewshot_shots if n <= smallest)
+    if not shots:
+        return {}
+    return fewshot_eval(
+        tr, splits.train.y, te, splits.test.y, shots=shots, draws=ev.fewshot_draws, seed=0
+    )
+
+
+def pca_features(splits: Splits, dim: int = 50) -> dict[str, torch.Tensor]:
+    """Raw pixels projected on the training split's top ``dim`` principal components."""
+    x = splits.train.x.flatten(1).double()
+    mean = x.mean(dim=0)
+    xc = x - mean
+    _, vecs = torch.linalg.eigh(xc.T @ xc / max(len(x) - 1, 1))
+    w = vecs[:, -dim:].flip(1)  # eigh sorts ascending
+    return {
+        s: ((getattr(splits, s).x.flatten(1).double() - mean) @ w).float()
+        for s in ("train", "val", "test")
+    }
 
 
 def _cache_file(root: str | None, key: dict[str, Any]) -> Path:
@@ -86,7 +130,7 @@ def _cached(root: str | None, key: dict[str, Any], compute: Any) -> dict[str, fl
 
 
 def baseline_metrics(cfg: RunConfig, splits: Splits, device: torch.device) -> dict[str, float]:
-    """Raw-pixel and random-init-encoder metrics (cached), keyed ``baseline/<name>/...``."""
+    """Raw-pixel, PCA-50 and random-init-encoder metrics (cached), keyed ``baseline/<name>/...``."""
     from mnistmax.models.encoders import build_encoder
 
     data_key = dataclasses.asdict(dataclasses.replace(cfg.data, root=None, train_per_class=None))
@@ -99,6 +143,14 @@ def baseline_metrics(cfg: RunConfig, splits: Splits, device: torch.device) -> di
 
     key = {"v": PROTOCOL_VERSION, "baseline": "raw_pixels", "data": data_key, "eval": ev_key}
     out |= {f"baseline/raw_pixels/{k}": v for k, v in _cached(cfg.data.root, key, raw).items()}
+
+    if cfg.eval.pca_baseline:
+
+        def pca50() -> dict[str, float]:
+            return representation_metrics(pca_features(splits, 50), splits, cfg.eval, prefix="")
+
+        key = {"v": PROTOCOL_VERSION, "baseline": "pca50", "data": data_key, "eval": ev_key}
+        out |= {f"baseline/pca50/{k}": v for k, v in _cached(cfg.data.root, key, pca50).items()}
 
     def random_init() -> dict[str, float]:
         torch.manual_seed(cfg.train.seed)

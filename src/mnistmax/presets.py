@@ -23,7 +23,7 @@ from mnistmax.errors import ConfigError
 PRESETS: dict[str, Callable[[], RunConfig]] = {}
 
 # Other modules that register presets with @preset (imported on first look-up).
-PRESET_MODULES: tuple[str, ...] = ()
+PRESET_MODULES: tuple[str, ...] = ("mnistmax.ssl_presets", "mnistmax.denoise.presets")
 
 
 def _load_all() -> None:

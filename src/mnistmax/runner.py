@@ -18,6 +18,15 @@ from mnistmax.train.loop import FitResult, fit
 from mnistmax.train.runlog import RunDir
 
 
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) global generators."""
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def trace_indices(splits: Splits, per_class: int) -> torch.Tensor:
     """Fixed test digits (``per_class`` of each class, seed 0) for the clustering animation."""
     idx = per_class_subset(splits.test.y.cpu().numpy(), per_class, seed=0)
@@ -66,6 +75,7 @@ def train_run(
     splits = labelled(full, cfg.data)
     trace_idx = trace_indices(splits, cfg.eval.pca_per_class)
     trace_x = splits.test.x[trace_idx]
+    seed_everything(cfg.train.seed)  # before the model is built: its init draws from it
     method = build_method(cfg)
 
     def trace(m: Method) -> torch.Tensor:

@@ -9,7 +9,7 @@ from mnistmax.registry import Registry
 METHODS: Registry[Method] = Registry("method")
 
 # Modules that register methods; imported on first use to keep CLI start-up light.
-METHOD_MODULES = ("mnistmax.methods.triplet",)
+METHOD_MODULES = ("mnistmax.methods.triplet", "mnistmax.methods.ssl", "mnistmax.methods.denoise")
 
 
 def build_method(cfg: RunConfig) -> Method:

@@ -51,6 +51,16 @@ class Method(nn.Module):
         """Loss on one batch (the loop does backward and the optimiser step)."""
         raise NotImplementedError
 
+    def after_step(self, step: int, total_steps: int) -> None:
+        """Called by the loop after every optimiser step (default: nothing).
+
+        Args:
+            step: Global step just taken, 1-based, counted across epochs (and resumes).
+            total_steps: Steps of the whole run (``epochs × steps_per_epoch``), for schedules
+                such as BYOL's target momentum.
+        """
+        del step, total_steps
+
     @torch.no_grad()
     def validation_logs(self, val: Split) -> dict[str, float]:
         """Validation-only metrics the method defines (e.g. the loss on fixed triplets)."""

@@ -196,6 +196,7 @@ def fit(
             out.loss.backward()
             optimizer.step()
             scheduler.step()
+            method.after_step((epoch - 1) * steps + step + 1, t.epochs * steps)
             epoch_images += out.n_images
             for key, log in out.logs.items():
                 sums[key] = sums.get(key, 0) + log.detach().float()
