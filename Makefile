@@ -15,10 +15,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
+# The main job: verified data, then the triplet_fast run (training, evaluation with baselines,
+# the clustering-evolution GIF and the dashboard) in runs/triplet_fast/.
 run: $(STAMP)
 	$(BIN)/mnistmax data fetch --dataset mnist
 	$(BIN)/mnistmax data info --dataset mnist
 	$(BIN)/mnistmax augment preview --preset digits --out runs/augment_preview.png
+	$(BIN)/mnistmax train triplet --preset triplet_fast --out runs/triplet_fast
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

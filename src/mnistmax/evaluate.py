@@ -116,6 +116,7 @@ def _cache_file(root: str | None, key: dict[str, Any]) -> Path:
 
 
 def _cached(root: str | None, key: dict[str, Any], compute: Any) -> dict[str, float]:
+    key = json.loads(json.dumps(key))  # as stored: tuples become lists
     path = _cache_file(root, key)
     if path.is_file():
         try:

@@ -13,8 +13,16 @@ from mnistmax.presets import get_preset, preset_names
 
 def test_overrides_are_typed_and_leave_the_original_alone() -> None:
     cfg = RunConfig()
-    new = apply_overrides(cfg, ["train.lr=0.01", "train.steps_per_epoch=none", "eval.knn_ks=1,5",
-                                "train.channels_last=false", "data.dataset=fashion-mnist"])
+    new = apply_overrides(
+        cfg,
+        [
+            "train.lr=0.01",
+            "train.steps_per_epoch=none",
+            "eval.knn_ks=1,5",
+            "train.channels_last=false",
+            "data.dataset=fashion-mnist",
+        ],
+    )
     assert new.train.lr == 0.01 and new.train.steps_per_epoch is None
     assert new.eval.knn_ks == (1, 5) and new.train.channels_last is False
     assert new.data.dataset == "fashion-mnist"
@@ -45,5 +53,9 @@ def test_reference_preset_is_the_reference_protocol() -> None:
     assert cfg.data.train_per_class == 100
     assert (cfg.train.batch_size, cfg.train.epochs, cfg.train.steps_per_epoch) == (64, 20, 15)
     assert (cfg.train.optimizer, cfg.train.lr) == ("adam", 1e-3)
-    assert (cfg.triplet.margin, cfg.triplet.miner, cfg.triplet.augment_mode) == (1.0, "random", "shared")
+    assert (cfg.triplet.margin, cfg.triplet.miner, cfg.triplet.augment_mode) == (
+        1.0,
+        "random",
+        "shared",
+    )
     assert (cfg.model.encoder, cfg.model.embed_dim) == ("seed_cnn", 128)

@@ -25,7 +25,10 @@ def test_plateau_halves_after_patience_and_state_round_trips() -> None:
     for value in (0.5, 0.6, 0.6, 0.6):
         sched.epoch_end(value)
     assert sched.lr == 0.5
-    other = Scheduler(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0),
-                      TrainConfig(schedule="plateau", plateau_patience=1, epochs=5), 10)
+    other = Scheduler(
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0),
+        TrainConfig(schedule="plateau", plateau_patience=1, epochs=5),
+        10,
+    )
     other.load_state_dict(sched.state_dict())
     assert other.lr == 0.5 and other.state_dict() == sched.state_dict()

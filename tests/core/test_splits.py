@@ -18,7 +18,7 @@ def test_carve_is_stratified_disjoint_and_deterministic() -> None:
     counts = np.bincount(y[carved], minlength=10)
     expected = np.bincount(y, minlength=10) * 100 / len(y)
     assert np.all(np.abs(counts - expected) < 1)
-    keep2, carved2 = stratified_carve(y, 100, seed=0)
+    _keep2, carved2 = stratified_carve(y, 100, seed=0)
     assert np.array_equal(carved, carved2)
     _, carved3 = stratified_carve(y, 100, seed=1)
     assert not np.array_equal(carved, carved3)
@@ -38,6 +38,9 @@ def test_mini_splits_never_share_images() -> None:
     s = labelled(full, cfg)
     assert len(full.train) + len(full.val) == 2000 and len(full.test) == 1000
     assert len(s.train) == 200 and s.train.y.bincount().tolist() == [20] * 10
-    assert full.train.x.shape[1:] == (1, 28, 28) and 0 <= float(full.train.x.min()) <= float(full.train.x.max()) <= 1
+    assert (
+        full.train.x.shape[1:] == (1, 28, 28)
+        and 0 <= float(full.train.x.min()) <= float(full.train.x.max()) <= 1
+    )
     train_rows = {r.numpy().tobytes() for r in full.train.x}
     assert not any(r.numpy().tobytes() in train_rows for r in full.val.x)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,24 +28,45 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.getbasetemp() / "mnistmax-data"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MNISTMAX_DATA", str(root))
-        assert main(["train", "triplet", "--preset", "triplet_quick", "--out", str(out), "--quiet"]) == 0
+        assert (
+            main(["train", "triplet", "--preset", "triplet_quick", "--out", str(out), "--quiet"])
+            == 0
+        )
     return out
 
 
 def test_run_writes_every_output(quick_run: Path) -> None:
     cfg = get_preset("triplet_quick")
-    for name in ("config.json", "meta.json", "metrics.jsonl", "metrics.csv", "eval.json",
-                 "embeddings_test.npz", "checkpoints/last.pt", "checkpoints/best.pt",
-                 "figures/dashboard.png", "figures/clustering_evolution_pca.gif"):
+    for name in (
+        "config.json",
+        "meta.json",
+        "metrics.jsonl",
+        "metrics.csv",
+        "eval.json",
+        "embeddings_test.npz",
+        "checkpoints/last.pt",
+        "checkpoints/best.pt",
+        "figures/dashboard.png",
+        "figures/clustering_evolution_pca.gif",
+    ):
         assert (quick_run / name).is_file(), name
     gif = Image.open(quick_run / "figures/clustering_evolution_pca.gif")
     # One frame per epoch, plus the initial (untrained) state as frame 0.
     assert gif.n_frames == cfg.train.epochs + 1
     assert len(list((quick_run / "figures/pca_frames").glob("epoch_*.png"))) == cfg.train.epochs + 1
     metrics = json.loads((quick_run / "eval.json").read_text())
-    for key in ("test/knn@1", "test/knn@20", "test/knn@200", "test/linear_probe", "test/p@1",
-                "test/map@r", "baseline/raw_pixels/knn@20", "baseline/random_init/knn@20",
-                "train_seconds", "train_img_per_s"):
+    for key in (
+        "test/knn@1",
+        "test/knn@20",
+        "test/knn@200",
+        "test/linear_probe",
+        "test/p@1",
+        "test/map@r",
+        "baseline/raw_pixels/knn@20",
+        "baseline/random_init/knn@20",
+        "train_seconds",
+        "train_img_per_s",
+    ):
         assert key in metrics, key
     emb = np.load(quick_run / "embeddings_test.npz")
     assert emb["embeddings"].shape == (1000, cfg.model.embed_dim) and emb["labels"].shape == (1000,)
@@ -72,11 +94,26 @@ def test_eval_embed_viz_commands(quick_run: Path, tmp_path: Path) -> None:
     assert Image.open(png).size[0] > 100
 
 
-def test_bad_inputs_give_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_inputs_give_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["eval", str(tmp_path)]) == 2
     assert main(["train", "triplet", "--preset", "nope", "--out", str(tmp_path / "x")]) == 2
-    assert main(["train", "triplet", "--preset", "triplet_quick", "--set", "train.lr=fast",
-                 "--out", str(tmp_path / "y")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "triplet",
+                "--preset",
+                "triplet_quick",
+                "--set",
+                "train.lr=fast",
+                "--out",
+                str(tmp_path / "y"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("mnistmax: error: ") for line in err)
     assert "Traceback" not in "".join(err)
@@ -86,6 +123,17 @@ def _without_timing(history: list[dict]) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in TIMING} for r in history]
 
 
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    # Multi-threaded CPU kernels sum in a schedule-dependent order, so two identical runs differ
+    # in the last bits; bit-for-bit comparison needs one thread.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("one_thread")
 def test_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
     cfg = apply_overrides(get_preset("triplet_quick"), ["eval.figures=false", "model.dropout=0.1"])
     train_run(cfg, tmp_path / "a", quiet=True, evaluate=False, stop_after_epochs=1)

@@ -19,7 +19,9 @@ def naive_dist(u: list[float], v: list[float], kind: str) -> float:
     return 2 - 2 * cos if kind == "squared_euclidean" else 1 - cos
 
 
-def naive_loss(z: torch.Tensor, trip: list[tuple[int, int, int]], margin: float, kind: str) -> float:
+def naive_loss(
+    z: torch.Tensor, trip: list[tuple[int, int, int]], margin: float, kind: str
+) -> float:
     rows = z.tolist()
     terms = [
         max(0.0, naive_dist(rows[a], rows[p], kind) - naive_dist(rows[a], rows[n], kind) + margin)
@@ -52,7 +54,9 @@ def test_pairwise_distances_match_naive() -> None:
 def test_zero_loss_when_all_margins_hold() -> None:
     # Classes on orthogonal axes: d(a,p)=0, d(a,n)=2 > margin 1.
     z = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [0.0, 3.0]], requires_grad=True)
-    loss = triplet_loss(z, torch.tensor([0, 2]), torch.tensor([1, 3]), torch.tensor([2, 0]), margin=1.0)
+    loss = triplet_loss(
+        z, torch.tensor([0, 2]), torch.tensor([1, 3]), torch.tensor([2, 0]), margin=1.0
+    )
     assert float(loss.detach()) == 0.0
     loss.backward()
     assert z.grad is not None and torch.all(z.grad == 0)
@@ -118,7 +122,10 @@ def test_semi_hard_matches_naive() -> None:
         farther = [k for k in range(10) if yl[k] != yl[i] and float(d[i, k]) > float(d[i, j])]
         if farther:
             expected[(i, j)] = min(float(d[i, k]) for k in farther)
-    got = {(ai, pi): float(d[ai, ni]) for ai, pi, ni in zip(a.tolist(), p.tolist(), n.tolist(), strict=True)}
+    got = {
+        (ai, pi): float(d[ai, ni])
+        for ai, pi, ni in zip(a.tolist(), p.tolist(), n.tolist(), strict=True)
+    }
     assert got == expected
 
 
@@ -128,7 +135,7 @@ def test_random_miner_draws_valid_triplets_and_uses_the_generator() -> None:
     a, p, n = miner(None, y, generator=torch.Generator().manual_seed(0))
     assert a.tolist() == list(range(32))
     assert torch.all(y[a] == y[p]) and torch.all(a != p) and torch.all(y[a] != y[n])
-    a2, p2, n2 = miner(None, y, generator=torch.Generator().manual_seed(0))
+    _a2, p2, n2 = miner(None, y, generator=torch.Generator().manual_seed(0))
     assert torch.equal(p, p2) and torch.equal(n, n2)
     _, p3, _ = miner(None, y, generator=torch.Generator().manual_seed(1))
     assert not torch.equal(p, p3)

@@ -13,7 +13,7 @@ def embed(
     model: nn.Module,
     x: torch.Tensor,
     *,
-    batch_size: int = 2048,
+    batch_size: int = 512,
     channels_last: bool = True,
 ) -> torch.Tensor:
     """Features of ``x`` in eval mode (batched; the model's train/eval mode is restored).

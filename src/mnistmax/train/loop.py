@@ -206,7 +206,7 @@ def fit(
                         "kind": "step",
                         "epoch": epoch,
                         "step": step + 1,
-                        "train/loss": float(out.loss),
+                        "train/loss": float(out.loss.detach()),
                         "lr": scheduler.lr,
                     }
                 )
@@ -288,7 +288,8 @@ def load_method(
     state = load_checkpoint(path, map_location=device)
     method = build_method(cfg)
     method.load_state_dict(state["model"])
-    method.to(device)
+    # channels_last: 2-2.5x faster CNN inference on CPU (NCHW max-pooling is slow).
+    method.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]
     method.eval()
     return method, cfg
 

@@ -1,0 +1,117 @@
+"""Triplet training speed: the real loop against the bare model step, and end-to-end runs.
+
+1. Bare rate: forward + triplet loss + backward + Adam step of ``seed_cnn`` on batches of the
+   size the ``triplet_reference`` loop feeds it (64 triplets = 192 images), no augmentation,
+   no sampling — the ceiling for this model on this machine.
+2. Loop rate: the same model through the real loop (P×K sampling, random miner, shared
+   reference augmentation, logging), from the run's own ``train_img_per_s``, in the same process.
+   Target: ≥ 80% of the bare rate.
+3. End to end (separate processes, as a user runs them): ``mnistmax train triplet --preset
+   triplet_reference`` (target ≤ 35 s, evaluation and GIF included) and ``triplet_fast``
+   (target ≤ 30 s).
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_triplet.py [--skip-e2e]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from mnistmax.config import apply_overrides
+from mnistmax.losses.triplet import triplet_loss
+from mnistmax.models.encoders import build_encoder
+from mnistmax.presets import get_preset
+from mnistmax.runner import train_run
+
+
+def bare_rate(batch: int = 192, steps: int = 60, warmup: int = 10) -> float:
+    """Images/s of forward + loss + backward + Adam step for seed_cnn (channels_last)."""
+    torch.manual_seed(0)
+    model = build_encoder("seed_cnn").to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(batch, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    t = batch // 3
+    a, p, n = torch.arange(t), torch.arange(t) + t, torch.arange(t) + 2 * t
+    tic = 0.0
+    for i in range(warmup + steps):
+        if i == warmup:
+            tic = time.perf_counter()
+        loss = triplet_loss(model(x), a, p, n, margin=1.0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return batch * steps / (time.perf_counter() - tic)
+
+
+def loop_rate(out: Path) -> float:
+    """Training images/s of triplet_reference through the real loop (no eval, no figures)."""
+    cfg = apply_overrides(get_preset("triplet_reference"), ["eval.figures=false"])
+    train_run(cfg, out, quiet=True, evaluate=False)
+    state = torch.load(out / "checkpoints/last.pt", weights_only=True)
+    return float(state["images_seen"]) / float(state["train_seconds"])
+
+
+def end_to_end(preset: str, out: Path) -> tuple[float, dict[str, float]]:
+    """Wall seconds of the CLI run in a fresh process, and its eval.json."""
+    tic = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mnistmax",
+            "train",
+            "triplet",
+            "--preset",
+            preset,
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - tic, json.loads((out / "eval.json").read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print a markdown table of the measurements."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-e2e", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="mnistmax-bench-") as tmp:
+        bare = bare_rate()
+        loop = loop_rate(Path(tmp) / "loop")
+        bare_after = bare_rate()
+        print(f"torch threads: {torch.get_num_threads()}")
+        print("| measurement | value | target |\n|---|---:|---|")
+        print(
+            f"| seed_cnn bare fwd+bwd+Adam (192-image batches), img/s | {bare:,.0f} / {bare_after:,.0f} (before/after) | |"
+        )
+        print(f"| seed_cnn in the real loop (triplet_reference), img/s | {loop:,.0f} | |")
+        print(f"| loop / bare | {loop / max(bare, bare_after):.0%} | ≥ 80% |")
+        if not args.skip_e2e:
+            for preset, target in (("triplet_reference", 35), ("triplet_fast", 30)):
+                wall, m = end_to_end(preset, Path(tmp) / preset)
+                print(
+                    f"| `mnistmax train triplet --preset {preset}` wall s | {wall:.1f} | ≤ {target} |"
+                )
+                print(
+                    f"| {preset}: test kNN@20 / train s / eval+figures s | "
+                    f"{100 * m['test/knn@20']:.2f}% / {m['train_seconds']:.1f} / "
+                    f"{m['wall_seconds'] - m['train_seconds']:.1f} | |"
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
