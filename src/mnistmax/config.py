@@ -65,7 +65,7 @@ class TrainConfig:
     plateau_factor: float = 0.5
     early_stop_patience: int | None = None  # epochs without a better monitor value
     monitor: str = "val/knn@20"  # always a validation metric, higher is better
-    monitor_val_size: int = 1000  # fixed validation subset for the online kNN monitor
+    monitor_val_size: int = 1000  # fixed validation subset for per-epoch validation and the monitor
     monitor_bank_size: int = 5000  # training images used as the monitor's kNN bank
     seed: int = 0
     device: str = "auto"

@@ -64,14 +64,12 @@ def _fixed_subset(n: int, size: int, seed: int, device: torch.device) -> torch.T
 class Monitor:
     """Online kNN@20 of a fixed validation subset against a fixed training bank."""
 
-    def __init__(self, splits: Splits, cfg: RunConfig) -> None:
+    def __init__(self, splits: Splits, val: Split, cfg: RunConfig) -> None:
         dev = splits.train.y.device
         self.bank = splits.train.subset(
             _fixed_subset(len(splits.train), cfg.train.monitor_bank_size, 1, dev)
         )
-        self.val = splits.val.subset(
-            _fixed_subset(len(splits.val), cfg.train.monitor_val_size, 2, dev)
-        )
+        self.val = val
         self.tau = cfg.eval.knn_tau
         self.num_classes = splits.num_classes
 
@@ -142,7 +140,10 @@ def fit(
     scheduler = Scheduler(optimizer, t, steps)
     # The kNN monitor runs when a kNN metric is monitored; other methods monitor their own
     # validation logs (e.g. val/psnr).
-    monitor = Monitor(splits, cfg) if t.monitor.startswith("val/knn") else None
+    # Per-epoch validation uses one fixed subset (monitor_val_size images): cheap enough to run
+    # every epoch, identical across epochs and resumes.
+    val = splits.val.subset(_fixed_subset(len(splits.val), t.monitor_val_size, 2, device))
+    monitor = Monitor(splits, val, cfg) if t.monitor.startswith("val/knn") else None
 
     history: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
@@ -216,7 +217,7 @@ def fit(
 
         record: dict[str, Any] = {"kind": "epoch", "epoch": epoch, "lr": scheduler.lr}
         record |= {f"train/{k}": float(v) / steps for k, v in sums.items()}
-        record |= {f"val/{k}": v for k, v in method.validation_logs(splits.val).items()}
+        record |= {f"val/{k}": v for k, v in method.validation_logs(val).items()}
         if monitor is not None:
             record |= monitor(method)
         record["train_seconds"] = epoch_seconds

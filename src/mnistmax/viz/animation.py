@@ -45,6 +45,7 @@ def pca_evolution_frames(
     ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
     ax.set_xlabel("PC 1 (final-epoch basis)")
     ax.set_ylabel("PC 2")
+    ax.set_title(titles[0] if titles else "epoch 0")  # reserve the title's room in the layout
     fig.tight_layout()
     frames = []
     for i in range(len(coords)):
