@@ -64,7 +64,6 @@ def train_denoiser(
     Returns:
         The ``eval.json`` content (empty when not evaluated).
     """
-    import numpy as np
 
     from mnistmax.methods import build_method
     from mnistmax.train.loop import fit
@@ -78,8 +77,9 @@ def train_denoiser(
     full = load_splits(cfg.data, device)
     splits = labelled(full, cfg.data)
     clean_t, noisy_t = trace_digits(splits, cfg)
-    np.random.seed(cfg.train.seed)
-    torch.manual_seed(cfg.train.seed)  # before the model is built: its init draws from it
+    from mnistmax.runner import seed_everything
+
+    seed_everything(cfg.train.seed)  # before the model is built: its init draws from it
     method = build_method(cfg)
 
     def trace(m: Method) -> torch.Tensor:
