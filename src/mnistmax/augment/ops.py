@@ -515,8 +515,8 @@ def _per_image(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class Brightness(Op):
-    """Multiplicative brightness: ``x · f`` with ``f ~ U[1 − strength, 1 + strength]``, clipped.
+class _FactorOp(Op):
+    """A per-image factor ``f ~ U[1 − strength, 1 + strength]``; subclasses say how it applies.
 
     Args:
         strength: Half-width of the factor range, in [0, 1]; 0 disables the op.
@@ -526,7 +526,8 @@ class Brightness(Op):
 
     def __post_init__(self) -> None:
         if not 0 <= self.strength <= 1:
-            raise ConfigError(f"brightness strength must lie in [0, 1], got {self.strength}")
+            name = type(self).__name__.lower()
+            raise ConfigError(f"{name} strength must lie in [0, 1], got {self.strength}")
 
     @property
     def is_identity(self) -> bool:
@@ -543,6 +544,11 @@ class Brightness(Op):
         del image_shape
         s = self.strength
         return {"factor": _uniform(1 - s, 1 + s, n, generator, device)}
+
+
+@dataclass(frozen=True)
+class Brightness(_FactorOp):
+    """Multiplicative brightness: ``x · f`` with ``f ~ U[1 − strength, 1 + strength]``, clipped."""
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         """Scale each image by its factor and clip to [0, 1]."""
@@ -552,36 +558,11 @@ class Brightness(Op):
 
 
 @dataclass(frozen=True)
-class Contrast(Op):
+class Contrast(_FactorOp):
     """Contrast about each image's mean: ``c·x + (1 − c)·mean(x)``, ``c ~ U[1 ± strength]``.
 
     Written as ``c·x + (1 − c)·m`` rather than ``m + c·(x − m)`` so that c = 1 is exact.
-
-    Args:
-        strength: Half-width of the factor range, in [0, 1]; 0 disables the op.
     """
-
-    strength: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.strength <= 1:
-            raise ConfigError(f"contrast strength must lie in [0, 1], got {self.strength}")
-
-    @property
-    def is_identity(self) -> bool:
-        return self.strength == 0
-
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        """Draw ``factor`` (n,)."""
-        del image_shape
-        s = self.strength
-        return {"factor": _uniform(1 - s, 1 + s, n, generator, device)}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         """Stretch each image about its mean and clip to [0, 1]."""
