@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from mnistmax.data import catalog
-from mnistmax.data.idx import atomic_write_bytes, encode_idx
+from mnistmax.data.idx import encode_idx
 from mnistmax.data.store import ASSETS_DIR, fetch, load_arrays
+from mnistmax.io import write_bytes_atomic
 
 PER_CLASS = {"train": 200, "test": 100}
 
@@ -81,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         "files": {},
     }
     for name, data in files.items():
-        atomic_write_bytes(args.out / name, gzip.compress(data, compresslevel=9, mtime=0))
+        write_bytes_atomic(args.out / name, gzip.compress(data, compresslevel=9, mtime=0))
         record["files"][name] = {"md5_uncompressed": md5s[name], "bytes_uncompressed": len(data)}
         print(f"{md5s[name]}  {name} (uncompressed)")
-    atomic_write_bytes(args.out / "CHECKSUMS.json", (json.dumps(record, indent=2) + "\n").encode())
+    write_bytes_atomic(args.out / "CHECKSUMS.json", (json.dumps(record, indent=2) + "\n").encode())
     return 0
 
 

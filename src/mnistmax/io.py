@@ -16,12 +16,18 @@ from typing import IO, Any
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
-    """Yield a temp path beside ``path``; on success it replaces ``path``, else it is removed."""
+    """Yield a temp path beside ``path``; on success it replaces ``path``, else it is removed.
+
+    The temp file (``.<name>.tmp-*``, same folder so the rename is atomic) is fsynced before the
+    rename and the folder after it, so the new file survives a crash too. A process killed
+    mid-write can leave a hidden temp file but never a partial ``path``.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent
-    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.tmp-", suffix=suffix, dir=target.parent)
+    # mkstemp makes the file private (0600); data, stamps and figures are meant to be shared.
+    with contextlib.suppress(AttributeError, OSError):
+        os.fchmod(fd, 0o644)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -31,6 +37,21 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_atomic(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], Any]) -> None:
@@ -39,7 +60,7 @@ def write_atomic(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], Any
         writer(fh)
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes | bytearray) -> None:
     """Write ``data`` to ``path`` atomically."""
     write_atomic(path, lambda fh: fh.write(data))
 

@@ -23,21 +23,19 @@ verify data from any source against the published md5 of the uncompressed files.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import math
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from mnistmax.errors import DataError
+from mnistmax.io import write_bytes_atomic
 
 __all__ = [
     "IDX_DTYPES",
-    "atomic_write_bytes",
     "decode_idx",
     "encode_idx",
     "read_idx",
@@ -178,54 +176,10 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     return decode_idx(buf, str(p))
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes | bytearray) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
-
-    The bytes go to a temporary file in the same folder (same filesystem, so the rename is
-    atomic), are fsynced, then renamed over ``path``; on any error the temporary file is
-    removed. A process killed mid-write can leave a hidden ``.<name>.tmp-*`` file but never a
-    partial ``path``.
-
-    Args:
-        path: Destination; its folder must exist.
-        data: The complete new contents.
-    """
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.tmp-")
-    try:
-        # mkstemp makes the file private (0600); data and stamps are meant to be shared.
-        with contextlib.suppress(AttributeError, OSError):
-            os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(p.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, compresslevel: int = 9) -> None:
     """Write ``array`` as an IDX file, gzip-compressed when ``path`` ends in ``.gz``.
 
-    The write is atomic (see :func:`atomic_write_bytes`) and gzip output is reproducible (no
+    The write is atomic (see :func:`mnistmax.io.atomic_path`) and gzip output is reproducible (no
     timestamp or file name in the gzip header).
 
     Args:
@@ -239,4 +193,4 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, compresslevel:
     data = encode_idx(array)
     if str(path).endswith(".gz"):
         data = gzip.compress(data, compresslevel=compresslevel, mtime=0)
-    atomic_write_bytes(path, data)
+    write_bytes_atomic(path, data)

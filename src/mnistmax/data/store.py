@@ -40,9 +40,10 @@ import numpy as np
 
 from mnistmax.data import catalog
 from mnistmax.data.catalog import DatasetInfo, FileSpec
-from mnistmax.data.idx import atomic_write_bytes, decode_idx
+from mnistmax.data.idx import decode_idx
 from mnistmax.data.sources import Fetched, Source, SourceUnavailable, default_sources, say
 from mnistmax.errors import ChecksumError, ConfigError, DataError
+from mnistmax.io import write_bytes_atomic
 
 __all__ = [
     "ASSETS_DIR",
@@ -178,11 +179,11 @@ def _write_stamp(
         "mnistmax_version": __version__,
         "files": files,
     }
-    atomic_write_bytes(folder / STAMP_NAME, (json.dumps(stamp, indent=2) + "\n").encode())
+    write_bytes_atomic(folder / STAMP_NAME, (json.dumps(stamp, indent=2) + "\n").encode())
 
 
 def _remove_stale_temps(folder: Path) -> None:
-    # Leftovers of a process killed mid-write (atomic_write_bytes cleans up after exceptions).
+    # Leftovers of a process killed mid-write (mnistmax.io.atomic_path cleans up after exceptions).
     # Only old ones: a young temp file may belong to a fetch running in another process.
     now = time.time()
     for tmp in folder.glob(".*.tmp-*"):
@@ -281,7 +282,7 @@ def fetch(
         got = _from_sources(info, need, srcs, folder, quiet=quiet)
     try:
         for spec in need:
-            atomic_write_bytes(folder / spec.cache_name, got[spec.key].data)
+            write_bytes_atomic(folder / spec.cache_name, got[spec.key].data)
         _write_stamp(info, folder, {k: v.origin for k, v in got.items()}, stamp)
     except OSError as exc:
         raise DataError(f"cannot write to the data folder {folder} ({exc.strerror}).") from exc
