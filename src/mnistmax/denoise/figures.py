@@ -128,32 +128,16 @@ def metric_curves(rows: Sequence[dict[str, Any]], metric: str, *, title: str = "
 
 
 def denoise_dashboard(history: Sequence[dict[str, Any]], *, title: str = "") -> Figure:
-    """2×2: loss (train / val), validation PSNR, validation SSIM, learning rate."""
-    fig = Figure(figsize=(10, 7), dpi=100)
-    axes = fig.subplots(2, 2)
-    epochs = [r["epoch"] for r in history]
-    best = history[-1].get("best_epoch") if history else None
+    """2×2: loss (train / val), PSNR, validation SSIM, learning rate."""
+    from mnistmax.viz.dashboard import training_dashboard
+
     panels = [
         ("loss", [("train/loss", "train"), ("val/loss", "val")]),
         ("PSNR (dB)", [("train/psnr", "train (noisy batches)"), ("val/psnr", "val")]),
         ("SSIM (validation)", [("val/ssim", "val")]),
         ("learning rate", [("lr", "lr")]),
     ]
-    for ax, (name, series) in zip(axes.flat, panels, strict=True):
-        for key, label in series:
-            ys = [r.get(key) for r in history]
-            if any(y is not None for y in ys):
-                ax.plot(epochs, ys, marker="o", ms=3, label=label)
-        if best:
-            ax.axvline(best, color="grey", ls="--", lw=1, label=f"best epoch {best}")
-        ax.set_title(name)
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return training_dashboard(history, title=title, panels=panels)
 
 
 def noise_gallery(

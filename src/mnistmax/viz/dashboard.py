@@ -10,19 +10,25 @@ from matplotlib.figure import Figure
 
 from mnistmax.io import atomic_path
 
+# A panel: its title and the (metric key, legend label) series it plots.
+Panel = tuple[str, list[tuple[str, str]]]
 
-def training_dashboard(history: Sequence[dict[str, Any]], *, title: str = "") -> Figure:
-    """2×2 panels from per-epoch records; the best (validation-selected) epoch is marked."""
+TRIPLET_PANELS: list[Panel] = [
+    ("loss", [("train/loss", "train"), ("val/loss", "val")]),
+    ("triplet accuracy", [("train/triplet_acc", "train"), ("val/triplet_acc", "val")]),
+    ("learning rate", [("lr", "lr")]),
+    ("kNN@20 accuracy (validation)", [("val/knn@20", "val kNN@20")]),
+]
+
+
+def training_dashboard(
+    history: Sequence[dict[str, Any]], *, title: str = "", panels: Sequence[Panel] = TRIPLET_PANELS
+) -> Figure:
+    """2×2 ``panels`` from per-epoch records; the best (validation-selected) epoch is marked."""
     fig = Figure(figsize=(10, 7), dpi=100)
     axes = fig.subplots(2, 2)
     epochs = [r["epoch"] for r in history]
     best = history[-1].get("best_epoch") if history else None
-    panels = [
-        ("loss", [("train/loss", "train"), ("val/loss", "val")]),
-        ("triplet accuracy", [("train/triplet_acc", "train"), ("val/triplet_acc", "val")]),
-        ("learning rate", [("lr", "lr")]),
-        ("kNN@20 accuracy (validation)", [("val/knn@20", "val kNN@20")]),
-    ]
     for ax, (name, series) in zip(axes.flat, panels, strict=True):
         for key, label in series:
             ys = [r.get(key) for r in history]
