@@ -38,6 +38,17 @@ def _conv(cin: int, cout: int, bn: bool) -> list[nn.Module]:
     return layers
 
 
+def _readout_head(in_dim: int, embed_dim: int, dropout: float) -> nn.Sequential:
+    """Flattened 3×3 maps → Linear(256) + BN + ReLU + dropout → Linear(embed_dim)."""
+    return nn.Sequential(
+        nn.Linear(in_dim, 256, bias=False),
+        nn.BatchNorm1d(256),
+        nn.ReLU(inplace=True),
+        nn.Dropout(dropout),
+        nn.Linear(256, embed_dim),
+    )
+
+
 @ENCODERS.register("seed_cnn")
 class SeedCNN(Encoder):
     """The reference encoder: 3 conv blocks → global average pool → Dense(256) → Dense(D).
@@ -95,13 +106,7 @@ class ConvSmall(Encoder):
             nn.AdaptiveMaxPool2d(3),
             nn.Flatten(),
         )
-        self.head = nn.Sequential(
-            nn.Linear(4 * w * 9, 256, bias=False),
-            nn.BatchNorm1d(256),
-            nn.ReLU(inplace=True),
-            nn.Dropout(dropout),
-            nn.Linear(256, embed_dim),
-        )
+        self.head = _readout_head(4 * w * 9, embed_dim, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -259,13 +264,7 @@ class ConvSE(Encoder):
             nn.AdaptiveMaxPool2d(3),
             nn.Flatten(),
         )
-        self.head = nn.Sequential(
-            nn.Linear(4 * w * 9, 256, bias=False),
-            nn.BatchNorm1d(256),
-            nn.ReLU(inplace=True),
-            nn.Dropout(dropout),
-            nn.Linear(256, embed_dim),
-        )
+        self.head = _readout_head(4 * w * 9, embed_dim, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
