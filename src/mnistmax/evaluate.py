@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -178,9 +179,16 @@ def baseline_metrics(cfg: RunConfig, splits: Splits, device: torch.device) -> di
 
 
 def evaluate_run(
-    run: RunDir, *, device: torch.device, splits: Splits | None = None
+    run: RunDir,
+    *,
+    device: torch.device,
+    splits: Splits | None = None,
+    started: float | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a finished run; writes ``eval.json`` and ``embeddings_test.npz``; returns metrics."""
+    """Evaluate a finished run; writes ``eval.json`` and ``embeddings_test.npz``; returns metrics.
+
+    ``started`` (a ``time.perf_counter()`` value) adds ``wall_seconds``: train + figures + eval.
+    """
     from mnistmax.eval.knn import knn_accuracy
     from mnistmax.train.loop import load_method
 
@@ -212,6 +220,8 @@ def evaluate_run(
     results["train_img_per_s"] = float(last["images_seen"]) / max(
         float(last["train_seconds"]), 1e-9
     )
+    if started is not None:
+        results["wall_seconds"] = time.perf_counter() - started
     write_json_atomic(run.path / "eval.json", results)
     save_embeddings(run.path / "embeddings_test.npz", feats["test"], splits.test.y)
     return results

@@ -90,9 +90,4 @@ def train_run(
         write_figures(run, result, splits.test.y[trace_idx].cpu().numpy(), splits.class_names)
     if not evaluate:
         return {}
-    metrics = evaluate_run(run, device=device, splits=full)
-    metrics["wall_seconds"] = time.perf_counter() - wall
-    from mnistmax.io import write_json_atomic
-
-    write_json_atomic(run.path / "eval.json", metrics)
-    return metrics
+    return evaluate_run(run, device=device, splits=full, started=wall)
