@@ -71,6 +71,7 @@ class TrainConfig:
     device: str = "auto"
     channels_last: bool = True
     log_every: int = 50  # steps between loss/throughput log lines
+    tensorboard: bool = False  # also write TensorBoard events under RUN/tensorboard/
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,22 @@ class EvalConfig:
     clustering: bool = True
     kmeans_n_init: int = 10
     pca_baseline: bool = True  # PCA-50 of raw pixels next to the raw-pixel baseline
+    # More clustering, off by default (each costs more than a quick run): a Gaussian mixture on
+    # the test features (test/gmm_acc|nmi|ari; covariance type on PCA-reduced normalised
+    # features, see mnistmax.eval.clustering) and k-means over train + val + test, all 70k
+    # images of MNIST (all/kmeans_acc|nmi|ari). Both use kmeans_n_init restarts.
+    gmm: bool = False
+    gmm_covariance: str = "full"  # diag | full | tied | spherical
+    gmm_pca_dim: int | None = 32  # None: cluster the normalised features themselves
+    cluster_all: bool = False
+    # Fine-tuning transfer (test/finetune@N vs test/scratch@N, mnistmax.eval.finetune): the
+    # encoder + a linear head trained on N labels per class, next to the same architecture
+    # trained from scratch on the same labels; the learning rate is picked from finetune_lrs on
+    # the validation split, separately for each arm.
+    finetune: bool = False
+    finetune_shots: tuple[int, ...] = (10, 100)
+    finetune_steps: int = 200
+    finetune_lrs: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,9 @@ def train_run(
         return {}
     if cfg.eval.figures:
         write_figures(run, result, splits.test.y[trace_idx].cpu().numpy(), splits.class_names)
-    if not evaluate:
-        return {}
-    return evaluate_run(run, device=device, splits=full, started=wall)
+    metrics = evaluate_run(run, device=device, splits=full, started=wall) if evaluate else {}
+    if cfg.train.tensorboard:
+        from mnistmax.train.tensorboard import log_run_outputs
+
+        log_run_outputs(run.path, cfg.train.epochs)
+    return metrics

@@ -112,9 +112,12 @@ def train_denoiser(
         "train_wall_seconds": time.perf_counter() - wall,
     }
     write_json_atomic(run.path / "train.json", train_info)
-    if not evaluate:
-        return {}
-    return evaluate_denoise_run(run.path, quiet=quiet, splits=full)
+    metrics = evaluate_denoise_run(run.path, quiet=quiet, splits=full) if evaluate else {}
+    if cfg.train.tensorboard:
+        from mnistmax.train.tensorboard import log_run_outputs
+
+        log_run_outputs(run.path, cfg.train.epochs)
+    return metrics
 
 
 def evaluate_denoise_run(

@@ -62,7 +62,11 @@ class Method(nn.Module):
         del step, total_steps
 
     @torch.no_grad()
-    def validation_logs(self, val: Split) -> dict[str, float]:
-        """Validation-only metrics the method defines (e.g. the loss on fixed triplets)."""
-        del val
+    def validation_logs(self, val: Split, z: torch.Tensor | None = None) -> dict[str, float]:
+        """Validation-only metrics the method defines (e.g. the loss on fixed triplets).
+
+        ``z``: ``self.embed`` of ``val.x`` when the loop already computed it (the kNN monitor
+        needs it too), so that it is computed once per epoch.
+        """
+        del val, z
         return {}

@@ -131,7 +131,7 @@ class DenoiseMethod(Method):
         return self._val
 
     @torch.no_grad()
-    def validation_logs(self, val: Split) -> dict[str, float]:
+    def validation_logs(self, val: Split, z: torch.Tensor | None = None) -> dict[str, float]:
         """Loss, PSNR and SSIM on fixed noisy validation images (no test data)."""
         was_training = self.training
         self.eval()

@@ -130,11 +130,13 @@ class SSLMethod(Method):
         return StepOutput(loss, logs, n_images=int(xv.shape[0]))
 
     @torch.no_grad()
-    def validation_logs(self, val: Split) -> dict[str, float]:
-        """Collapse monitor of ``h`` on the first 1,000 validation images (no augmentation)."""
+    def validation_logs(self, val: Split, z: torch.Tensor | None = None) -> dict[str, float]:
+        """Collapse monitor of ``h`` on (at most 1,000) validation images (no augmentation)."""
         from mnistmax.eval.embed import embed
 
-        return {"collapse": float(collapse_std(embed(self, val.x[:1000])))}
+        if z is None:
+            z = embed(self, val.x)
+        return {"collapse": float(collapse_std(z[:1000]))}
 
 
 @METHODS.register("simclr")

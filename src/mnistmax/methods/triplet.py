@@ -92,7 +92,7 @@ class TripletMethod(Method):
         return StepOutput(loss, logs, n_images=int(z.shape[0]))
 
     @torch.no_grad()
-    def validation_logs(self, val: Split) -> dict[str, float]:
+    def validation_logs(self, val: Split, z: torch.Tensor | None = None) -> dict[str, float]:
         """Loss and triplet accuracy on fixed random validation triplets, no augmentation."""
         if self._val_triplets is None:
             g = torch.Generator(device="cpu").manual_seed(1234)
@@ -102,7 +102,8 @@ class TripletMethod(Method):
         a, p, n = self._val_triplets
         from mnistmax.eval.embed import embed
 
-        z = embed(self.encoder, val.x)
+        if z is None:
+            z = embed(self.encoder, val.x)
         return {
             "loss": float(self._loss(z, a, p, n)),
             "triplet_acc": float(triplet_accuracy_from_indices(z, a, p, n)),

@@ -27,6 +27,7 @@ from mnistmax.progress import progress
 from mnistmax.train.checkpoint import load_checkpoint, save_checkpoint
 from mnistmax.train.runlog import RunDir
 from mnistmax.train.schedule import Scheduler
+from mnistmax.train.tensorboard import TensorBoardLog
 
 
 @dataclass
@@ -73,14 +74,15 @@ class Monitor:
         self.tau = cfg.eval.knn_tau
         self.num_classes = splits.num_classes
 
-    def __call__(self, method: Method) -> dict[str, float]:
+    def __call__(self, method: Method, z_val: torch.Tensor | None = None) -> dict[str, float]:
+        """kNN@20 of the validation subset; ``z_val``: its embeddings, if already computed."""
         from mnistmax.eval.knn import knn_accuracy
 
         k = min(20, len(self.bank))
         acc = knn_accuracy(
             embed(method, self.bank.x),
             self.bank.y,
-            embed(method, self.val.x),
+            embed(method, self.val.x) if z_val is None else z_val,
             self.val.y,
             ks=(k,),
             tau=self.tau,
@@ -90,8 +92,10 @@ class Monitor:
 
 
 def _identity(config: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a config that define the training (evaluation settings may change)."""
-    return {k: v for k, v in config.items() if k not in ("eval",)}
+    """The parts of a config that define the training (evaluation and logging may change)."""
+    out = {k: v for k, v in config.items() if k not in ("eval",)}
+    out["train"] = {k: v for k, v in out["train"].items() if k not in ("tensorboard",)}
+    return out
 
 
 def _rng_state(generator: torch.Generator) -> dict[str, torch.Tensor]:
@@ -178,6 +182,7 @@ def fit(
         records = [r for r in run.read_metrics() if int(r.get("epoch", 0)) <= start_epoch]
     else:
         record_trace()
+    tb = TensorBoardLog(run.path, purge_step=start_epoch * steps + 1) if t.tensorboard else None
 
     for epoch in range(start_epoch + 1, t.epochs + 1):
         if stop_after_epochs is not None and epoch > stop_after_epochs:
@@ -202,24 +207,29 @@ def fit(
             for key, log in out.logs.items():
                 sums[key] = sums.get(key, 0) + log.detach().float()
             if t.log_every and (step + 1) % t.log_every == 0:
+                loss_now = float(out.loss.detach())
                 records.append(
                     {
                         "kind": "step",
                         "epoch": epoch,
                         "step": step + 1,
-                        "train/loss": float(out.loss.detach()),
+                        "train/loss": loss_now,
                         "lr": scheduler.lr,
                     }
                 )
+                if tb is not None:
+                    tb.scalars({"step/train_loss": loss_now}, (epoch - 1) * steps + step + 1)
         epoch_seconds = time.perf_counter() - tic
         train_seconds += epoch_seconds
         images_seen += epoch_images
 
         record: dict[str, Any] = {"kind": "epoch", "epoch": epoch, "lr": scheduler.lr}
         record |= {f"train/{k}": float(v) / steps for k, v in sums.items()}
-        record |= {f"val/{k}": v for k, v in method.validation_logs(val).items()}
+        # One embedding of the validation subset per epoch serves the method's logs and the monitor.
+        z_val = embed(method, val.x) if monitor is not None else None
+        record |= {f"val/{k}": v for k, v in method.validation_logs(val, z_val).items()}
         if monitor is not None:
-            record |= monitor(method)
+            record |= monitor(method, z_val)
         record["train_seconds"] = epoch_seconds
         record["train_img_per_s"] = epoch_images / max(epoch_seconds, 1e-9)
         if t.monitor not in record:
@@ -264,10 +274,14 @@ def fit(
             },
         )
         run.write_metrics(records)
+        if tb is not None:
+            tb.scalars(record, epoch * steps)
         if not quiet:
             shown = {k: round(v, 4) for k, v in record.items() if isinstance(v, float)}
             print(f"epoch {epoch}: {shown}", flush=True)
 
+    if tb is not None:
+        tb.close()
     return FitResult(
         history=history,
         best_epoch=best_epoch,
