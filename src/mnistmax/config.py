@@ -83,8 +83,8 @@ class TripletConfig:
     miner: str = "random"  # random | batch_all | batch_hard | semi_hard
     augment: str = "reference"  # augmentation preset name
     augment_mode: str = "shared"  # shared | independent (across a triplet's members)
-    classes_per_batch: int = 8  # P of a P×K batch
-    # K is batch_size // classes_per_batch
+    classes_per_batch: int = 8  # P of a P×K batch (distance miners; K = batch_size // P)
+    # The random miner ignores it: its batch is batch_size triplets drawn from the whole set.
 
 
 @dataclass(frozen=True)

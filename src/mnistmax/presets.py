@@ -97,7 +97,6 @@ def _triplet_reference() -> RunConfig:
             miner="random",
             augment="reference",
             augment_mode="shared",
-            classes_per_batch=8,
         ),
         eval=FAST_EVAL,
     )

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mnistmax.data.loader import PKSampler, epoch_batches, pk_batches
+from mnistmax.data.loader import PKSampler, epoch_batches, pk_batches, triplet_batches
 from mnistmax.errors import ConfigError
 
 
@@ -140,3 +140,38 @@ def test_cuda_labels_with_a_cpu_generator() -> None:
     assert batch.device == y.device and (y[batch].view(4, 3) == y[batch].view(4, 3)[:, :1]).all()
     idx = next(epoch_batches(10, 4, generator=_gen(0), device=y.device))
     assert idx.device == y.device
+
+
+def test_triplet_batches_follow_the_reference_sampling() -> None:
+    # Unbalanced classes: sizes 2, 5, 30, 63 (labels shuffled).
+    sizes = [2, 5, 30, 63]
+    y = torch.cat([torch.full((s,), c) for c, s in enumerate(sizes)])
+    y = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(0))]
+    g = torch.Generator().manual_seed(1)
+    batches = list(triplet_batches(y, 500, 8, generator=g))
+    assert all(b.shape == (1500,) and b.dtype == torch.long for b in batches)
+    idx = torch.stack(batches).reshape(8, 3, 500)
+    a, p, n = idx[:, 0].reshape(-1), idx[:, 1].reshape(-1), idx[:, 2].reshape(-1)
+    assert torch.equal(y[a], y[p]) and (a != p).all()  # a different image of the same class
+    assert (y[n] != y[a]).all()
+    # Anchor class uniform over classes (not over images): each class near 1/4 of 4,000 anchors.
+    share = torch.bincount(y[a], minlength=4).float() / len(a)
+    assert (share - 0.25).abs().max() < 0.03
+    # Negative class uniform over the other classes: given anchor class 0, each other ~1/3.
+    neg_share = torch.bincount(y[n][y[a] == 0], minlength=4)[1:].float() / (y[a] == 0).sum()
+    assert (neg_share - 1 / 3).abs().max() < 0.06
+    # Every image of a class is used, including both images of the 2-image class.
+    assert set(a.tolist()) | set(p.tolist()) == set(range(len(y)))
+    # Reproducible from the seed.
+    again = list(triplet_batches(y, 500, 8, generator=torch.Generator().manual_seed(1)))
+    assert all(torch.equal(u, v) for u, v in zip(batches, again, strict=True))
+
+
+def test_triplet_batches_bad_arguments() -> None:
+    g = torch.Generator().manual_seed(0)
+    with pytest.raises(ConfigError, match="2 classes"):
+        next(triplet_batches(torch.zeros(10, dtype=torch.long), 4, 1, generator=g))
+    with pytest.raises(ConfigError, match="2 images"):
+        next(triplet_batches(torch.tensor([0, 0, 1]), 4, 1, generator=g))
+    with pytest.raises(ConfigError, match="n_triplets"):
+        next(triplet_batches(torch.tensor([0, 0, 1, 1]), 0, 1, generator=g))

@@ -165,3 +165,42 @@ def pk_batches(
         int64 index tensors of shape ``(p * k,)`` into ``y``, on ``y``'s device.
     """
     return PKSampler(y, p, k).batches(n_batches, generator=generator)
+
+
+def triplet_batches(
+    y: torch.Tensor, n_triplets: int, n_batches: int, *, generator: torch.Generator
+) -> Iterator[torch.Tensor]:
+    """Yield batches of random triplets drawn from the whole labelled set (the reference's sampling).
+
+    Each triplet: anchor class uniform over the classes, anchor uniform within it, positive a
+    *different* image of that class, negative class uniform over the other classes, negative
+    uniform within it. Vectorised over the batch; no per-sample Python.
+
+    Yields:
+        int64 index tensors of shape ``(3 * n_triplets,)``: anchors, then positives, then
+        negatives, on ``y``'s device.
+    """
+    sampler = PKSampler(y, 1, 1)  # its per-class tables
+    if len(sampler.classes) < 2 or int(sampler.counts.min()) < 2:
+        raise ConfigError("random triplets need >= 2 classes with >= 2 images each")
+    if n_triplets < 1 or n_batches < 0:
+        raise ConfigError(f"need n_triplets >= 1 and n_batches >= 0, got {n_triplets}, {n_batches}")
+    n_classes = len(sampler.classes)
+    counts = sampler.counts
+    gdev = generator.device
+
+    def uniform(size: int) -> torch.Tensor:
+        return torch.rand(size, generator=generator, device=gdev).to(y.device)
+
+    for _ in range(n_batches):
+        c = (uniform(n_triplets) * n_classes).long().clamp(max=n_classes - 1)
+        a = (uniform(n_triplets) * counts[c]).long().clamp(max=counts[c] - 1)
+        # A different slot of the same class: shift by 1 .. count-1, wrapping.
+        shift = 1 + (uniform(n_triplets) * (counts[c] - 1)).long().clamp(max=counts[c] - 2)
+        p = (a + shift) % counts[c]
+        nc = (c + 1 + (uniform(n_triplets) * (n_classes - 1)).long().clamp(max=n_classes - 2)) % (
+            n_classes
+        )
+        n = (uniform(n_triplets) * counts[nc]).long().clamp(max=counts[nc] - 1)
+        t = sampler.table
+        yield torch.cat([t[c, a], t[c, p], t[nc, n]])

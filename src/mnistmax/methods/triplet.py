@@ -1,10 +1,12 @@
 """Supervised triplet metric learning (the reference project's headline method, done right).
 
-Batches are P classes × K images. The ``random`` miner reproduces the reference's sampling
-(one random positive and negative per anchor); its triplets' three images are embedded as
-separate inputs so that ``augment_mode="shared"`` can apply one augmentation draw to all three
-(the reference's "consistent augmentation", with a rotation that actually rotates). Distance
-miners embed the batch once (each image augmented on its own) and index triplets into it.
+The ``random`` miner reproduces the reference's sampling: each batch is ``batch_size`` random
+triplets drawn from the whole labelled set (anchor class uniform, a different same-class
+positive, a negative from another class), their three images embedded as separate inputs so
+that ``augment_mode="shared"`` can apply one augmentation draw to all three (the reference's
+"consistent augmentation", with a rotation that actually rotates). Distance miners take P
+classes × K images per batch, embed it once (each image augmented on its own) and index
+triplets into it.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class TripletMethod(Method):
             raise ConfigError(
                 f"triplet.augment_mode must be shared or independent, not {t.augment_mode!r}"
             )
-        if cfg.train.batch_size % t.classes_per_batch:
+        self.miner = MINERS.build(t.miner)
+        if not self.miner.embeds_triplets and cfg.train.batch_size % t.classes_per_batch:
             raise ConfigError(
                 f"train.batch_size={cfg.train.batch_size} must be a multiple of "
                 f"triplet.classes_per_batch={t.classes_per_batch}"
@@ -49,7 +52,6 @@ class TripletMethod(Method):
         self.encoder = build_encoder(
             cfg.model.encoder, embed_dim=cfg.model.embed_dim, dropout=cfg.model.dropout
         )
-        self.miner = MINERS.build(t.miner)
         self.augment = build_augment(t.augment)
         pairwise_distances(torch.zeros(1, 1), t.distance)  # validates the name early
         self._val_triplets: tuple[torch.Tensor, ...] | None = None
@@ -57,8 +59,11 @@ class TripletMethod(Method):
     def batches(
         self, train: Split, steps: int, batch_size: int, *, generator: torch.Generator
     ) -> Iterator[torch.Tensor]:
-        from mnistmax.data.loader import pk_batches
+        from mnistmax.data.loader import pk_batches, triplet_batches
 
+        if self.miner.embeds_triplets:  # batch_size triplets from the whole set: 3 x images
+            yield from triplet_batches(train.y, batch_size, steps, generator=generator)
+            return
         p = self.cfg.classes_per_batch
         yield from pk_batches(train.y, p, batch_size // p, steps, generator=generator)
 
@@ -70,12 +75,10 @@ class TripletMethod(Method):
     def training_step(
         self, x: torch.Tensor, y: torch.Tensor, *, generator: torch.Generator
     ) -> StepOutput:
-        if self.miner.embeds_triplets:
-            a, p, n = self.miner(None, y, generator=generator)
-            t = len(a)
+        if self.miner.embeds_triplets:  # x holds anchors, positives, negatives (batches())
+            t = len(x) // 3
             groups = 3 if self.cfg.augment_mode == "shared" else 1
-            xs = self.augment(torch.cat([x[a], x[p], x[n]]), generator=generator, groups=groups)
-            z = self.encoder(xs)
+            z = self.encoder(self.augment(x, generator=generator, groups=groups))
             ar = torch.arange(t, device=z.device)
             a, p, n = ar, ar + t, ar + 2 * t
         else:
