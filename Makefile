@@ -15,13 +15,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-# The main job: verified data, then the triplet_fast run (training, evaluation with baselines,
-# the clustering-evolution GIF and the dashboard) in runs/triplet_fast/.
+# The main job: the quick review. Every method (triplet, six self-supervised, a denoiser) on the
+# embedded mnist-mini, finished runs reused, then the side-by-side report in
+# runs/review_quick/report/ (index.html with the embedding explorer, report.md). <= 5 min on 2 cores.
+# One torch thread: on a busy 2-core machine two threads ran the same runs 2x slower (docs/review.md).
 run: $(STAMP)
 	$(BIN)/mnistmax data fetch --dataset mnist
 	$(BIN)/mnistmax data info --dataset mnist
-	$(BIN)/mnistmax augment preview --preset digits --out runs/augment_preview.png
-	$(BIN)/mnistmax train triplet --preset triplet_fast --out runs/triplet_fast
+	$(BIN)/mnistmax review --budget quick --threads 1 --out runs/review_quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

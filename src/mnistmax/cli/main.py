@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from mnistmax import __version__
 
 # Modules under mnistmax.cli that register sub-commands, in help order.
-COMMAND_MODULES = ("data_cmd", "augment_cmd", "train_cmd", "eval_cmd", "denoise_cmd")
+COMMAND_MODULES = (
+    "data_cmd",
+    "augment_cmd",
+    "train_cmd",
+    "eval_cmd",
+    "denoise_cmd",
+    "report_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
