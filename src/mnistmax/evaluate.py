@@ -30,16 +30,17 @@ from mnistmax.io import atomic_path, read_json, write_json_atomic
 from mnistmax.train.checkpoint import load_checkpoint
 from mnistmax.train.runlog import RunDir
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: baseline linear-probe keys fixed (see _split_prefix)
 
 
 def representation_metrics(
     feats: dict[str, torch.Tensor], splits: Splits, ev: EvalConfig, *, prefix: str = "test/"
 ) -> dict[str, float]:
-    """kNN@k, linear probe, P@1, MAP@R, few-shot and k-means of test features.
+    """kNN@k, linear probe, P@1, MAP@R, few-shot, k-means (and GMM) of test features.
 
     The kNN bank, the probe and the few-shot supports come from the training split; the probe's
-    penalty is chosen on validation; k-means clusters the test features (``ev`` switches).
+    penalty is chosen on validation; k-means and the GMM cluster the test features, and
+    ``ev.cluster_all`` adds k-means over train + val + test (``all/kmeans_*``); ``ev`` switches.
     """
     from mnistmax.eval.knn import knn_accuracy
     from mnistmax.eval.linear_probe import linear_probe
@@ -63,7 +64,7 @@ def representation_metrics(
         )
         out[f"{prefix}linear_probe"] = probe.test_acc
         if probe.val_acc is not None:
-            out[f"{prefix.replace('test', 'val')}linear_probe"] = probe.val_acc
+            out[f"{_split_prefix(prefix, 'val')}linear_probe"] = probe.val_acc
     out[f"{prefix}p@1"] = precision_at_1(te, splits.test.y)
     out[f"{prefix}map@r"] = map_at_r(te, splits.test.y)
     if ev.fewshot:
@@ -73,7 +74,85 @@ def representation_metrics(
 
         clusters = cluster_metrics(te, splits.test.y, n_init=ev.kmeans_n_init, seed=0)
         out |= {f"{prefix}kmeans_{k}": v for k, v in clusters.items()}
+    out |= _extra_clustering(feats, splits, ev, prefix)
     return out
+
+
+def _split_prefix(prefix: str, split: str) -> str:
+    """The key prefix of another split: ``test/`` -> ``val/``; a baseline's ``""`` -> ``val/``.
+
+    (Protocol 1 turned a baseline's empty prefix into an empty one, so its validation probe
+    accuracy overwrote the test one: every ``baseline/*/linear_probe`` before protocol 2 is the
+    validation accuracy.)
+    """
+    return prefix.replace("test/", f"{split}/") if "test/" in prefix else f"{prefix}{split}/"
+
+
+def _extra_clustering(
+    feats: dict[str, torch.Tensor], splits: Splits, ev: EvalConfig, prefix: str
+) -> dict[str, float]:
+    """GMM on test features (``gmm_*``) and k-means on train + val + test (``all/kmeans_*``).
+
+    Both are off by default (``ev.gmm``, ``ev.cluster_all``). The 70k-image k-means uses no labels,
+    so clustering the validation and test images with the rest is not model selection on test.
+    """
+    from mnistmax.eval.clustering import cluster_metrics
+
+    out: dict[str, float] = {}
+    if ev.gmm:
+        gmm = cluster_metrics(
+            feats["test"],
+            splits.test.y,
+            n_init=ev.kmeans_n_init,
+            seed=0,
+            method="gmm",
+            covariance=ev.gmm_covariance,  # type: ignore[arg-type]
+            pca_dim=ev.gmm_pca_dim,
+        )
+        out |= {f"{prefix}gmm_{k}": v for k, v in gmm.items()}
+    if ev.cluster_all:
+        # "test/" -> "all/"; a baseline's empty prefix gives "all/" under its own namespace.
+        all_prefix = _split_prefix(prefix, "all")
+        z = torch.cat([feats[s] for s in ("train", "val", "test")])
+        y = torch.cat([getattr(splits, s).y for s in ("train", "val", "test")])
+        clusters = cluster_metrics(z, y, n_init=ev.kmeans_n_init, seed=0)
+        out |= {f"{all_prefix}kmeans_{k}": v for k, v in clusters.items()}
+    return out
+
+
+def finetune_metrics(method: Any, cfg: RunConfig, splits: Splits) -> dict[str, float]:
+    """``test/finetune@N`` vs ``test/scratch@N`` (and their ``val/`` numbers); see eval.finetune.
+
+    The scratch encoder is ``cfg.model``'s architecture initialised with seed ``cfg.train.seed``.
+    Methods without an ``encoder`` (the denoisers) and shot counts above the smallest training
+    class are skipped.
+    """
+    from mnistmax.eval.finetune import finetune_eval
+    from mnistmax.models.encoders import build_encoder
+
+    encoder = getattr(method, "encoder", None)
+    if not isinstance(encoder, torch.nn.Module):
+        return {}
+    counts = torch.bincount(splits.train.y.cpu(), minlength=splits.num_classes)
+    smallest = int(counts[counts > 0].min())
+    shots = tuple(n for n in cfg.eval.finetune_shots if n <= smallest)
+
+    def scratch() -> torch.nn.Module:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.train.seed)
+            return build_encoder(
+                cfg.model.encoder, embed_dim=cfg.model.embed_dim, dropout=cfg.model.dropout
+            )
+
+    return finetune_eval(
+        encoder,
+        scratch,
+        splits,
+        shots=shots,
+        lrs=cfg.eval.finetune_lrs,
+        steps=cfg.eval.finetune_steps,
+        seed=0,
+    )
 
 
 def _fewshot(
@@ -136,7 +215,8 @@ def baseline_metrics(cfg: RunConfig, splits: Splits, device: torch.device) -> di
     from mnistmax.models.encoders import build_encoder
 
     data_key = dataclasses.asdict(dataclasses.replace(cfg.data, root=None, train_per_class=None))
-    ev_key = dataclasses.asdict(cfg.eval)
+    # Fine-tuning settings do not change any baseline (the scratch arm is its own baseline).
+    ev_key = {k: v for k, v in dataclasses.asdict(cfg.eval).items() if not k.startswith("finetune")}
     out: dict[str, float] = {}
 
     def raw() -> dict[str, float]:
@@ -184,15 +264,20 @@ def evaluate_run(
     device: torch.device,
     splits: Splits | None = None,
     started: float | None = None,
+    eval_config: EvalConfig | None = None,
 ) -> dict[str, Any]:
     """Evaluate a finished run; writes ``eval.json`` and ``embeddings_test.npz``; returns metrics.
 
     ``started`` (a ``time.perf_counter()`` value) adds ``wall_seconds``: train + figures + eval.
+    ``eval_config`` replaces the run's own ``eval`` section (e.g. ``mnistmax eval --finetune``);
+    eval.json then records it under ``eval_config``.
     """
     from mnistmax.eval.knn import knn_accuracy
     from mnistmax.train.loop import load_method
 
     method, cfg = load_method(run, "best", device)
+    if eval_config is not None:
+        cfg = dataclasses.replace(cfg, eval=eval_config)
     if splits is None:
         splits = load_splits(cfg.data, device)
     feats = {s: embed(method, getattr(splits, s).x) for s in ("train", "val", "test")}
@@ -211,8 +296,12 @@ def evaluate_run(
             num_classes=splits.num_classes,
         )
         results["test/knn@20_labelled_only"] = acc[20]
+    if cfg.eval.finetune:
+        results |= finetune_metrics(method, cfg, splits)
     if cfg.eval.baselines:
         results |= baseline_metrics(cfg, splits, device)
+    if eval_config is not None:
+        results["eval_config"] = dataclasses.asdict(eval_config)
     last = load_checkpoint(run.last_checkpoint)
     results["best_epoch"] = int(last["best_epoch"])
     results["epochs"] = int(last["epoch"])

@@ -7,7 +7,8 @@
   the validation kNN monitor), the reference ``seed_cnn`` at 128-d, batch 256 (512 views per
   step), Adam with warm-up and cosine decay, ``strong`` two-view augmentation; sized for ≤ 8
   minutes on the 2-core CPU (training ≈ 1,600 steps at the design's ≈ 3k views/s, plus
-  evaluation). The measured wall times are in docs/results.md (## Self-supervised).
+  evaluation). The measured wall times are in docs/results.md (## Self-supervised). Their
+  evaluation adds fine-tuning transfer (``finetune@N`` vs ``scratch@N``) and a GMM.
 
 Per-method settings follow each paper's recommendations scaled to a 128-d encoder: SimCLR
 τ = 0.2 (small batches prefer a higher τ than ImageNet's 0.1); VICReg and Barlow Twins use a
@@ -81,6 +82,11 @@ def standard(method: str) -> RunConfig:
             log_every=50,
         ),
         ssl=METHOD_SSL[method],
+        # Transfer by fine-tuning (test/finetune@10|100 vs test/scratch@10|100) and a
+        # full-covariance GMM next to k-means: 8 short fits (2 rates x 2 arms x 2 shot counts)
+        # and one GMM on top of the default evaluation. The quick presets
+        # leave both off so that CI stays fast (`--set eval.finetune=true` turns it on).
+        eval=EvalConfig(finetune=True, gmm=True),
     )
 
 

