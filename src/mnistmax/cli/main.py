@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "train_cmd",
     "eval_cmd",
     "denoise_cmd",
+    "study_cmd",
     "report_cmd",
 )
 

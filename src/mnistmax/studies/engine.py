@@ -1,0 +1,642 @@
+"""Running a study: the optuna study, the units of work, and the worker loop.
+
+A *unit* is one configuration (a *cell*) × one seed, and each unit is one optuna trial with one
+run folder ``<study>/trials/<cell>_seed<k>/``. Grid studies enqueue every unit once, when the
+study is created; TPE and random studies sample a new cell when no unit is waiting and enqueue
+its other seeds, so every cell of every kind has one trial per seed.
+
+Workers (processes on one or many machines) loop: under the study's lock
+(:class:`~mnistmax.studies.storage.StudyLock`), fail stale trials and claim the next waiting
+unit (or sample a new cell); outside it, train the unit, then report. That gives the
+guarantees the tests check:
+
+* no unit is claimed twice: claims are serialised by the lock, and a claimed unit is RUNNING;
+* a crashed trial is FAIL with its error (user attribute ``error``, traceback in the run
+  folder's ``error.txt``); the study goes on;
+* a killed worker's trial stops heartbeating; after the grace period (3 heartbeats) a worker
+  marks it FAIL and enqueues the unit again (``lost`` counts this, at most :data:`MAX_LOST`),
+  and the retry resumes the same run folder from its last checkpoint;
+* Ctrl-C (or SIGTERM) re-queues the running unit at once, so running the command again
+  resumes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mnistmax.errors import ConfigError, RunError
+from mnistmax.io import read_json, write_json_atomic, write_text_atomic
+from mnistmax.studies.spec import (
+    StudySpec,
+    Value,
+    cell_id,
+    cell_label,
+    from_dict,
+    iter_units,
+    to_dict,
+    unit_name,
+)
+from mnistmax.studies.storage import (
+    StudyLock,
+    default_storage_url,
+    open_storage,
+    redact,
+    study_dir,
+    write_study_json,
+)
+
+#: Times a unit is re-queued after its worker was lost before it is left failed.
+MAX_LOST = 3
+#: User attributes that identify a unit (kept when a unit is re-queued).
+UNIT_ATTRS = ("unit", "cell", "seed", "label", "run_dir")
+DEFAULT_HEARTBEAT_S = 30
+
+
+@dataclass
+class Handle:
+    """An open study: optuna study, its storage, its id in the storage, and the claim lock."""
+
+    study: Any
+    storage: Any
+    study_id: int
+    lock: StudyLock
+    spec: StudySpec
+
+
+@dataclass
+class Claim:
+    """A unit a worker has claimed (its trial is RUNNING)."""
+
+    trial: Any
+    trial_id: int
+    unit: str
+    cell: str
+    seed: int
+    params: dict[str, Value]
+
+
+def _quiet_optuna() -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
+
+
+def make_sampler(spec: StudySpec, index: int = 0) -> Any:
+    """TPE or random sampler, seeded by the spec's seed and the index of the cell it samples.
+
+    Seeding per cell (not per process) makes a single-worker search reproducible across
+    restarts and keeps parallel workers from proposing the same random configurations.
+    """
+    import optuna
+
+    seed = spec.sampler_seed * 100_003 + index
+    if spec.kind == "tpe":
+        return optuna.samplers.TPESampler(
+            seed=seed, n_startup_trials=spec.startup_trials, constant_liar=True
+        )
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def open_study(spec: StudySpec, url: str, *, heartbeat_s: int | None = None) -> Handle:
+    """Create or load the optuna study of ``spec`` in ``url``."""
+    import optuna
+
+    _quiet_optuna()
+    storage = open_storage(url, heartbeat_s=heartbeat_s)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=spec.name,
+        direction=optuna.study.StudyDirection[spec.objective.direction.upper()],
+        sampler=make_sampler(spec),
+        load_if_exists=True,
+    )
+    # The study wraps the RDBStorage in optuna's trial cache; claims must go through that
+    # wrapper (as Study.ask does) or the study will not know the trials they claim.
+    cached = study._storage
+    study_id = cached.get_study_id_from_name(spec.name)
+    return Handle(study, cached, study_id, StudyLock(url, spec.name), spec)
+
+
+def load_stored_study(name: str, url: str) -> tuple[Any, StudySpec]:
+    """An existing study and the spec stored in it (for ``status`` and ``report``)."""
+    import optuna
+
+    _quiet_optuna()
+    storage = open_storage(url)
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        names = ", ".join(s.study_name for s in optuna.get_all_study_summaries(storage)) or "none"
+        raise ConfigError(
+            f"storage {redact(url)} has no study {name!r}; studies there: {names}"
+        ) from None
+    stored = study.user_attrs.get("spec")
+    if stored is None:
+        raise ConfigError(f"study {name!r} in {redact(url)} was not made by `mnistmax study run`")
+    return study, from_dict(stored)
+
+
+def unit_attrs(cell: str, seed: int, params: Mapping[str, Value]) -> dict[str, Any]:
+    """The user attributes that name a unit."""
+    unit = unit_name(cell, seed)
+    return {
+        "unit": unit,
+        "cell": cell,
+        "seed": seed,
+        "label": cell_label(params),
+        "run_dir": f"trials/{unit}",
+    }
+
+
+def setup_study(
+    spec: StudySpec,
+    url: str,
+    *,
+    folder: Path | None = None,
+    retry_failed: bool = False,
+    spec_source: str = "",
+) -> None:
+    """Create the study if needed, check the spec matches, and enqueue missing grid units.
+
+    Safe to call from every worker on every machine: it runs under the study lock and enqueues
+    a unit only if no trial of that unit exists.
+    """
+    from optuna.trial import TrialState
+
+    h = open_study(spec, url)
+    try:
+        with h.lock.hold():
+            stored = h.study.user_attrs.get("spec")
+            if stored is not None and from_dict(stored).identity() != spec.identity():
+                old = from_dict(stored).identity()
+                diff = [k for k, v in spec.identity().items() if old.get(k) != v]
+                raise ConfigError(
+                    f"study {spec.name!r} in {redact(url)} was made from a different spec "
+                    f"(differs in: {', '.join(diff)}); rename the new spec or delete the study"
+                )
+            h.study.set_user_attr("spec", to_dict(spec))  # a changed budget is recorded
+            trials = h.study.get_trials(deepcopy=False)
+            seen = {t.user_attrs.get("unit") for t in trials}
+            for cell, params, seed in iter_units(spec):
+                if unit_name(cell, seed) not in seen:
+                    h.study.enqueue_trial(params, user_attrs=unit_attrs(cell, seed, params))
+            if retry_failed:
+                by_unit: dict[str, list[Any]] = {}
+                for t in trials:
+                    if "unit" in t.user_attrs:
+                        by_unit.setdefault(t.user_attrs["unit"], []).append(t)
+                for ts in by_unit.values():
+                    if all(t.state == TrialState.FAIL for t in ts):
+                        _requeue(h.study, max(ts, key=lambda t: t.number), lost=0)
+    finally:
+        h.lock.close()
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_study_json(folder, spec.name, url, spec_source)
+        write_json_atomic(folder / "spec.json", to_dict(spec))
+
+
+def _requeue(study: Any, trial: Any, *, lost: int) -> None:
+    params = dict(trial.params) or dict(trial.system_attrs.get("fixed_params", {}))
+    attrs = {k: trial.user_attrs[k] for k in UNIT_ATTRS if k in trial.user_attrs}
+    study.enqueue_trial(params, user_attrs=attrs | {"lost": lost, "retry_of": trial.number})
+
+
+def requeue_stale(study: Any, trial: Any) -> None:
+    """Heartbeat-stale callback: re-queue a lost worker's unit (at most :data:`MAX_LOST` times).
+
+    Runs inside :func:`claim_next`, under the study lock, so one stale trial is re-queued once.
+    """
+    if "unit" not in trial.user_attrs:
+        return  # died before it became a unit (between ask and its first attribute)
+    lost = int(trial.user_attrs.get("lost", 0)) + 1
+    if lost <= MAX_LOST:
+        _requeue(study, trial, lost=lost)
+
+
+def _pop_waiting(h: Handle) -> tuple[Any, int] | None:
+    """Claim the oldest WAITING trial (call under the lock): ``(trial, trial_id)`` or None."""
+    import optuna
+    from optuna.trial import TrialState
+
+    waiting = h.storage.get_all_trials(h.study_id, deepcopy=False, states=(TrialState.WAITING,))
+    for t in sorted(waiting, key=lambda t: t.number):
+        trial_id = h.storage.get_trial_id_from_study_id_trial_number(h.study_id, t.number)
+        # Optuna never calls a RUNNING trial without a heartbeat stale, so beat first: a worker
+        # killed right after the claim still leaves a trial that goes stale.
+        if h.storage.get_heartbeat_interval() is not None:
+            h.storage.record_heartbeat(trial_id)
+        try:
+            if h.storage.set_trial_state_values(trial_id, state=TrialState.RUNNING):
+                return optuna.Trial(h.study, trial_id), trial_id
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+    return None
+
+
+def budget_left(trials: list[Any], spec: StudySpec) -> bool:
+    """tpe/random: may another cell be sampled? (configurations and summed trial seconds)."""
+    if spec.kind == "grid":
+        return False
+    cells = {t.user_attrs["cell"] for t in trials if "cell" in t.user_attrs}
+    if spec.n_trials is not None and len(cells) >= spec.n_trials:
+        return False
+    used = sum(float(t.user_attrs.get("wall_seconds", 0.0)) for t in trials)
+    return spec.time_s is None or used < spec.time_s
+
+
+def claim_next(h: Handle) -> Claim | None:
+    """Fail stale trials, then claim a waiting unit or sample a new cell. Hold the lock."""
+    from optuna.storages import fail_stale_trials
+
+    fail_stale_trials(h.study)
+    popped = _pop_waiting(h)
+    spec = h.spec
+    if popped is not None:
+        trial, trial_id = popped
+        attrs = h.storage.get_trial(trial_id).user_attrs
+        params = {p.field: p.suggest(trial) for p in spec.params}
+        return Claim(trial, trial_id, attrs["unit"], attrs["cell"], int(attrs["seed"]), params)
+    trials = h.study.get_trials(deepcopy=False)
+    if not budget_left(trials, spec):
+        return None
+    index = len({t.user_attrs["cell"] for t in trials if "cell" in t.user_attrs})
+    h.study.sampler = make_sampler(spec, index)
+    trial = h.study.ask()
+    trial_id = h.storage.get_trial_id_from_study_id_trial_number(h.study_id, trial.number)
+    if h.storage.get_heartbeat_interval() is not None:
+        h.storage.record_heartbeat(trial_id)
+    params = {p.field: p.suggest(trial) for p in spec.params}
+    cell = cell_id(index, params, prefix="t")
+    for key, value in unit_attrs(cell, spec.seeds[0], params).items():
+        trial.set_user_attr(key, value)
+    for seed in spec.seeds[1:]:
+        h.study.enqueue_trial(params, user_attrs=unit_attrs(cell, seed, params))
+    return Claim(trial, trial_id, unit_name(cell, spec.seeds[0]), cell, spec.seeds[0], params)
+
+
+class Heartbeat:
+    """Records a trial's heartbeat every ``interval`` seconds from a thread, while training."""
+
+    def __init__(self, storage: Any, trial_id: int, interval: float) -> None:
+        self._storage, self._trial_id, self._interval = storage, trial_id, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):  # a database hiccup: the next beat retries
+                self._storage.record_heartbeat(self._trial_id)
+            if self._stop.wait(self._interval):
+                return
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# ---------------------------------------------------------------------------------------------
+# Results of a run folder
+
+
+def flat_metrics(result: Mapping[str, Any]) -> dict[str, float]:
+    """Numbers of an ``eval.json`` by key: top-level numbers, ``train`` numbers, and for
+    denoisers ``test/psnr@0.5``, ``test/psnr_gain@0.5``, ``test/ssim_gain@0.5`` (means over
+    the noise types at intensity 0.5) and ``test/<noise>/psnr@0.5``."""
+    out: dict[str, float] = {}
+
+    def take(d: Mapping[str, Any]) -> None:
+        for k, v in d.items():
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                out[k] = float(v)
+
+    take(result)
+    if isinstance(result.get("train"), dict):
+        take(result["train"])
+    at = (
+        result.get("summary", {}).get("at_0.5") if isinstance(result.get("summary"), dict) else None
+    )
+    if isinstance(at, dict) and at:
+        for noise, r in at.items():
+            out[f"test/{noise}/psnr@0.5"] = float(r["model_psnr"])
+        for key, name in (("model_psnr", "psnr"), ("psnr_gain", "psnr_gain")):
+            out[f"test/{name}@0.5"] = sum(float(r[key]) for r in at.values()) / len(at)
+        out["test/ssim_gain@0.5"] = sum(float(r["ssim_gain"]) for r in at.values()) / len(at)
+    return out
+
+
+def read_results(
+    run_dir: Path, spec: StudySpec, result: Mapping[str, Any] | None = None
+) -> tuple[float, dict[str, float], list[tuple[int, float]]]:
+    """``(objective, extra metrics, per-epoch objective curve)`` of a finished run folder."""
+    from mnistmax.train.runlog import RunDir
+
+    records = [r for r in RunDir(run_dir).read_metrics() if r.get("kind") == "epoch"]
+    if result is None and (run_dir / "eval.json").is_file():
+        result = read_json(run_dir / "eval.json")
+    flat = flat_metrics(result or {})
+    metric = spec.objective.metric
+    curve = [(int(r["epoch"]), float(r[metric])) for r in records if metric in r]
+    best = records[-1].get("best_epoch") if records else None
+    chosen = next((r for r in records if r["epoch"] == best), records[-1] if records else {})
+    if spec.objective.select == "last" and records:
+        chosen = records[-1]
+    if curve:
+        value = float(chosen.get(metric, curve[-1][1]))
+    elif metric in flat:
+        value = flat[metric]
+    else:
+        logged = sorted({k for r in records for k in r if k.startswith("val/")} | set(flat))
+        raise RunError(
+            f"objective {metric!r} is not logged by {run_dir}; available: {', '.join(logged)}"
+        )
+    extras: dict[str, float] = {}
+    for key in spec.extra_metrics:
+        if key in flat:
+            extras[key] = flat[key]
+        elif isinstance(chosen.get(key), int | float):
+            extras[key] = float(chosen[key])
+    return value, extras, curve
+
+
+def _last_epoch(run_dir: Path) -> int:
+    from mnistmax.train.runlog import RunDir
+
+    epochs = [int(r["epoch"]) for r in RunDir(run_dir).read_metrics() if r.get("kind") == "epoch"]
+    return max(epochs, default=0)
+
+
+def train_unit(cfg: Any, run_dir: Path, *, evaluate: bool) -> dict[str, Any]:
+    """Train (or resume) one unit's run folder the way ``mnistmax train``/``denoise train`` do."""
+    if cfg.method == "denoise":
+        from mnistmax.denoise.runner import train_denoiser
+
+        return train_denoiser(cfg, run_dir, quiet=True, evaluate=evaluate)
+    from mnistmax.runner import train_run
+
+    return train_run(cfg, run_dir, quiet=True, evaluate=evaluate)
+
+
+def run_claim(
+    h: Handle,
+    claim: Claim,
+    folder: Path,
+    *,
+    heartbeat_s: float,
+    data_root: str | None = None,
+    worker: str = "w0",
+) -> tuple[str, float | None, str]:
+    """Train one claimed unit and tell the study: ``(state, objective or None, error)``."""
+    import optuna
+    from optuna.trial import TrialState
+
+    spec, trial = h.spec, claim.trial
+    run_dir = folder / "trials" / claim.unit
+    resumed = _last_epoch(run_dir)
+    trial.set_user_attr("host", socket.gethostname())
+    trial.set_user_attr("worker", f"{worker}:{os.getpid()}")
+    if resumed:
+        trial.set_user_attr("resumed_from_epoch", resumed)
+    tic = time.perf_counter()
+    try:
+        with Heartbeat(h.storage, claim.trial_id, heartbeat_s):
+            cfg = spec.run_config(claim.params, claim.seed, data_root)
+            result = train_unit(cfg, run_dir, evaluate=spec.evaluate)
+            value, extras, curve = read_results(run_dir, spec, result or None)
+            if not math.isfinite(value):
+                raise RunError(f"objective {spec.objective.metric} is {value}")
+    except KeyboardInterrupt:
+        trial.set_user_attr("error", "interrupted (Ctrl-C or SIGTERM); re-queued")
+        trial.set_user_attr("wall_seconds", time.perf_counter() - tic)
+        with h.lock.hold():
+            frozen = h.storage.get_trial(claim.trial_id)
+            _requeue(h.study, frozen, lost=int(frozen.user_attrs.get("lost", 0)))
+            h.study.tell(trial, state=TrialState.FAIL)
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {str(exc).strip()}".splitlines()[0][:500]
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(run_dir / "error.txt", traceback.format_exc())
+        with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+            trial.set_user_attr("error", error)
+            trial.set_user_attr("wall_seconds", time.perf_counter() - tic)
+            h.study.tell(trial, state=TrialState.FAIL)
+        return "FAIL", None, error
+    try:
+        trial.set_user_attr("wall_seconds", time.perf_counter() - tic)
+        trial.set_user_attr("metrics", extras)
+        for epoch, v in curve:
+            if math.isfinite(v):
+                trial.report(v, step=epoch)
+        h.study.tell(trial, value, state=TrialState.COMPLETE)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        # Declared stale while alive (a heartbeat longer than the grace period): the unit was
+        # re-queued and its retry resumes this finished run folder, so nothing is lost.
+        return "LOST", value, "another worker declared this trial stale and re-queued it"
+    return "COMPLETE", value, ""
+
+
+def unit_progress(study: Any, spec: StudySpec) -> tuple[int, int | None]:
+    """``(units complete, units planned)``; planned is None for a time-budgeted search."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    done = len({t.user_attrs.get("unit") for t in trials if t.state == TrialState.COMPLETE})
+    if spec.kind == "grid":
+        return done, len(spec.grid_cells()) * len(spec.seeds)
+    if spec.n_trials is not None and spec.time_s is None:
+        return done, spec.n_trials * len(spec.seeds)
+    return done, None
+
+
+def run_worker(
+    spec: StudySpec,
+    url: str,
+    folder: Path,
+    *,
+    heartbeat_s: int = DEFAULT_HEARTBEAT_S,
+    data_root: str | None = None,
+    quiet: bool = False,
+    worker: str = "w0",
+    threads: int | None = None,
+    max_trials: int | None = None,
+) -> int:
+    """Claim and run units until none is left (waiting for other workers' running units, which
+    may come back if their worker dies); returns the number of trials this worker ran."""
+    from optuna.trial import TrialState
+
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    h = open_study(spec, url, heartbeat_s=heartbeat_s)
+    poll = min(float(heartbeat_s), 5.0)
+    ran = 0
+    try:
+        with sigterm_as_interrupt():
+            while max_trials is None or ran < max_trials:
+                with h.lock.hold():
+                    claim = claim_next(h)
+                if claim is None:
+                    busy = h.study.get_trials(
+                        deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)
+                    )
+                    if not busy:
+                        break
+                    # Other workers hold the last units: wait, and take them over if they die.
+                    time.sleep(poll)
+                    continue
+                state, value, error = run_claim(
+                    h, claim, folder, heartbeat_s=heartbeat_s, data_root=data_root, worker=worker
+                )
+                ran += 1
+                if not quiet:
+                    done, total = unit_progress(h.study, spec)
+                    shown = f"{spec.objective.metric}={value:.4f}" if value is not None else error
+                    print(
+                        f"[{worker}] {claim.unit}: {state} {shown} ({done}/{total or '?'} units done)",
+                        flush=True,
+                    )
+    finally:
+        h.lock.close()
+    return ran
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Handle SIGTERM (a scheduler's preemption, ``kill``) like Ctrl-C inside the block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _worker_main(
+    spec: StudySpec,
+    url: str,
+    folder: Path,
+    heartbeat_s: int,
+    data_root: str | None,
+    quiet: bool,
+    worker: str,
+    threads: int,
+) -> None:
+    try:
+        run_worker(
+            spec,
+            url,
+            folder,
+            heartbeat_s=heartbeat_s,
+            data_root=data_root,
+            quiet=quiet,
+            worker=worker,
+            threads=threads,
+        )
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+def cpu_cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_study(
+    spec: StudySpec,
+    *,
+    root: str | Path | None = None,
+    storage: str | None = None,
+    workers: int = 1,
+    heartbeat_s: int = DEFAULT_HEARTBEAT_S,
+    data_root: str | None = None,
+    quiet: bool = False,
+    retry_failed: bool = False,
+    spec_source: str = "",
+) -> Path:
+    """Set the study up and run ``workers`` worker processes on this machine until it is done.
+
+    Returns the study folder. ``workers=1`` runs in this process (torch keeps its thread
+    count); more spawn processes with ``cores // workers`` torch threads each.
+    """
+    if workers < 1:
+        raise ConfigError(f"--workers {workers}: need at least one worker")
+    if heartbeat_s < 1:
+        raise ConfigError(f"--heartbeat {heartbeat_s}: need at least one second")
+    folder = study_dir(spec.name, root)
+    url = storage or default_storage_url(folder)
+    setup_study(spec, url, folder=folder, retry_failed=retry_failed, spec_source=spec_source)
+    if workers == 1:
+        run_worker(spec, url, folder, heartbeat_s=heartbeat_s, data_root=data_root, quiet=quiet)
+        return folder
+    threads = max(1, cpu_cores() // workers)
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(
+            target=_worker_main,
+            args=(spec, url, folder, heartbeat_s, data_root, quiet, f"w{i}", threads),
+        )
+        for i in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    try:
+        with sigterm_as_interrupt():
+            for p in procs:
+                p.join()
+    except KeyboardInterrupt:
+        for p in procs:  # a terminal's Ctrl-C reached them already; a signal to us did not
+            if p.is_alive() and p.pid is not None:
+                os.kill(p.pid, signal.SIGTERM)  # workers re-queue their unit and exit
+        for p in procs:
+            p.join()
+        raise
+    bad = [p.exitcode for p in procs if p.exitcode != 0]
+    if bad:
+        raise RunError(
+            f"{len(bad)} of {workers} workers exited abnormally (exit codes {bad}); "
+            "run the same command again to finish the study"
+        )
+    return folder
+
+
+__all__ = [
+    "Claim",
+    "Handle",
+    "claim_next",
+    "load_stored_study",
+    "open_study",
+    "read_results",
+    "run_study",
+    "run_worker",
+    "setup_study",
+]
