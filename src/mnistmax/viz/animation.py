@@ -16,35 +16,44 @@ from PIL import Image
 from mnistmax.io import atomic_path
 from mnistmax.viz.projections import class_colors, pca_basis
 
+_AXIS_LABELS = {
+    "pca": ("PC 1 (final-epoch basis)", "PC 2"),
+    "tsne": ("t-SNE 1", "t-SNE 2"),
+    "umap": ("UMAP 1", "UMAP 2"),
+}
 
-def pca_evolution_frames(
-    trace: np.ndarray,
+
+def render_frames(
+    coords: np.ndarray,
     labels: np.ndarray,
     class_names: Sequence[str],
     *,
     titles: Sequence[str] | None = None,
+    kind: str = "pca",
 ) -> list[Image.Image]:
-    """Render ``trace`` (frames, N, D) as images in one PCA basis with fixed axis limits."""
+    """Draw ``coords`` (frames, N, 2) as images with one fixed colour per class and fixed axes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    mean, basis = pca_basis(trace[-1])
-    coords = (trace - mean) @ basis  # (frames, N, 2)
-    lo, hi = coords.reshape(-1, 2).min(0), coords.reshape(-1, 2).max(0)
+    flat = coords.reshape(-1, 2)
+    lo, hi = flat.min(0), flat.max(0)
     pad = 0.05 * (hi - lo + 1e-9)
     fig = Figure(figsize=(6.0, 4.8), dpi=80)
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     colors = class_colors(len(class_names))
-    point_colors = colors[labels]
-    scat = ax.scatter(coords[0, :, 0], coords[0, :, 1], s=14, c=point_colors, linewidths=0)
+    scat = ax.scatter(coords[0, :, 0], coords[0, :, 1], s=14, c=colors[labels], linewidths=0)
     for c, name in enumerate(class_names):
         ax.scatter([], [], s=14, color=colors[c], label=name)
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
     ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
     ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
-    ax.set_xlabel("PC 1 (final-epoch basis)")
-    ax.set_ylabel("PC 2")
+    xlabel, ylabel = _AXIS_LABELS.get(kind, ("", ""))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if kind != "pca":  # t-SNE / UMAP coordinates carry no meaning of their own
+        ax.set_xticks([])
+        ax.set_yticks([])
     ax.set_title(titles[0] if titles else "epoch 0")  # reserve the title's room in the layout
     fig.tight_layout()
     frames = []
@@ -54,6 +63,18 @@ def pca_evolution_frames(
         canvas.draw()
         frames.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3].copy()))
     return frames
+
+
+def pca_evolution_frames(
+    trace: np.ndarray,
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    titles: Sequence[str] | None = None,
+) -> list[Image.Image]:
+    """Render ``trace`` (frames, N, D) as images in one PCA basis with fixed axis limits."""
+    mean, basis = pca_basis(trace[-1])
+    return render_frames((trace - mean) @ basis, labels, class_names, titles=titles, kind="pca")
 
 
 def save_gif(frames: Sequence[Image.Image], path: str | Path, *, ms_per_frame: int = 400) -> None:

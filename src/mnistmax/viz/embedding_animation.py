@@ -34,8 +34,9 @@ import numpy as np
 from PIL import Image
 
 from mnistmax.errors import ConfigError, RunError
+from mnistmax.viz.animation import render_frames
 from mnistmax.viz.manifold import KINDS, project_2d
-from mnistmax.viz.projections import class_colors, pca_basis
+from mnistmax.viz.projections import pca_basis
 
 __all__ = [
     "Trace",
@@ -180,53 +181,6 @@ def frame_jumps(coords: np.ndarray) -> np.ndarray:
 
 
 KIND_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-_AXIS_LABELS = {
-    "pca": ("PC 1 (final-epoch basis)", "PC 2"),
-    "tsne": ("t-SNE 1", "t-SNE 2"),
-    "umap": ("UMAP 1", "UMAP 2"),
-}
-
-
-def render_frames(
-    coords: np.ndarray,
-    labels: np.ndarray,
-    class_names: Sequence[str],
-    *,
-    titles: Sequence[str] | None = None,
-    kind: str = "pca",
-) -> list[Image.Image]:
-    """Draw ``coords`` (frames, N, 2) as images with one fixed colour per class and fixed axes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    flat = coords.reshape(-1, 2)
-    lo, hi = flat.min(0), flat.max(0)
-    pad = 0.05 * (hi - lo + 1e-9)
-    fig = Figure(figsize=(6.0, 4.8), dpi=80)
-    canvas = FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    colors = class_colors(len(class_names))
-    scat = ax.scatter(coords[0, :, 0], coords[0, :, 1], s=14, c=colors[labels], linewidths=0)
-    for c, name in enumerate(class_names):
-        ax.scatter([], [], s=14, color=colors[c], label=name)
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)
-    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
-    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
-    xlabel, ylabel = _AXIS_LABELS.get(kind, ("", ""))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if kind != "pca":  # t-SNE / UMAP coordinates carry no meaning of their own
-        ax.set_xticks([])
-        ax.set_yticks([])
-    ax.set_title(titles[0] if titles else "epoch 0")  # reserve the title's room in the layout
-    fig.tight_layout()
-    frames = []
-    for i in range(len(coords)):
-        scat.set_offsets(coords[i])
-        ax.set_title(titles[i] if titles else f"epoch {i}")
-        canvas.draw()
-        frames.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3].copy()))
-    return frames
 
 
 def embedding_frames(

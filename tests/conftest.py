@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated data root so baseline caches never touch the user's."""
+"""Shared fixtures of every test: an isolated data root, so baseline caches never touch the user's."""
 
 from __future__ import annotations
 
