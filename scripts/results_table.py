@@ -12,13 +12,10 @@ import statistics
 import sys
 from pathlib import Path
 
+from mnistmax.cli.eval_cmd import SUMMARY_KEYS
+
 KEYS = (
-    "test/knn@1",
-    "test/knn@20",
-    "test/knn@200",
-    "test/linear_probe",
-    "test/p@1",
-    "test/map@r",
+    *SUMMARY_KEYS,
     "test/knn@20_labelled_only",
     "baseline/raw_pixels/knn@20",
     "baseline/random_init/knn@20",
