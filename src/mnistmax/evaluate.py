@@ -309,6 +309,7 @@ def evaluate_run(
     results["train_img_per_s"] = float(last["images_seen"]) / max(
         float(last["train_seconds"]), 1e-9
     )
+    results["train_precision"] = str(last.get("precision", "fp32"))
     if started is not None:
         results["wall_seconds"] = time.perf_counter() - started
     write_json_atomic(run.path / "eval.json", results)

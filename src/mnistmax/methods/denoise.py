@@ -26,6 +26,7 @@ from mnistmax.methods.base import Method, StepOutput
 from mnistmax.models.denoisers import Denoiser, build_denoiser
 from mnistmax.noise import build_noise
 from mnistmax.noise.sampling import NoiseSampler
+from mnistmax.train.precision import full_precision
 
 TRACKS = ("gray", "bitmap")
 VAL_IMAGES = 1000  # fixed validation subset scored after every epoch
@@ -104,12 +105,14 @@ class DenoiseMethod(Method):
         self, x: torch.Tensor, y: torch.Tensor, *, generator: torch.Generator
     ) -> StepOutput:
         del y
-        clean = prepare_clean(x, self.cfg.track)
-        noisy, intensity = self.sampler()(clean, int(self.step), generator=generator)
+        with full_precision(x.device):  # noise in float32 (train/precision.py)
+            clean = prepare_clean(x, self.cfg.track)
+            noisy, intensity = self.sampler()(clean, int(self.step), generator=generator)
         out, aux = self.model.forward_train(noisy)
-        x_hat = self.model.to_image(out, noisy)
-        rec = self.loss_fn(x_hat, clean)
-        loss = rec + self.cfg.kl_weight * aux
+        with full_precision(out.device):  # the loss in float32 (train/precision.py)
+            x_hat = self.model.to_image(out.float(), noisy)
+            rec = self.loss_fn(x_hat, clean)
+            loss = rec + self.cfg.kl_weight * aux.float()
         self.step.add_(1)
         logs = {
             "loss": loss.detach(),

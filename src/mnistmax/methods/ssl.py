@@ -37,6 +37,7 @@ from mnistmax.losses.vicreg import vicreg_terms
 from mnistmax.methods import METHODS
 from mnistmax.methods.base import Method, StepOutput
 from mnistmax.models.encoders import build_encoder
+from mnistmax.train.precision import full_precision
 
 __all__ = [
     "BYOL",
@@ -110,7 +111,8 @@ class SSLMethod(Method):
 
     def two_views(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """(2B, C, H, W): rows ``i`` and ``B + i`` are two independent views of image ``i``."""
-        return self.augment(torch.cat([x, x]), generator=generator)
+        with full_precision(x.device):  # augmentation in float32 (train/precision.py)
+            return self.augment(torch.cat([x, x]), generator=generator)
 
     def loss(
         self, h: torch.Tensor, z: torch.Tensor, xv: torch.Tensor, y: torch.Tensor
@@ -124,9 +126,15 @@ class SSLMethod(Method):
         xv = self.two_views(x, generator)
         h = self.encoder(xv)
         z = self.projector(h)
-        loss, extra = self.loss(h, z, xv, y)
-        logs = {"loss": loss.detach(), "collapse": collapse_std(h), "collapse_z": collapse_std(z)}
-        logs |= {k: v.detach() for k, v in extra.items()}
+        with full_precision(z.device):  # the loss in float32 (train/precision.py)
+            h, z = h.float(), z.float()
+            loss, extra = self.loss(h, z, xv, y)
+            logs = {
+                "loss": loss.detach(),
+                "collapse": collapse_std(h),
+                "collapse_z": collapse_std(z),
+            }
+            logs |= {k: v.detach() for k, v in extra.items()}
         return StepOutput(loss, logs, n_images=int(xv.shape[0]))
 
     @torch.no_grad()

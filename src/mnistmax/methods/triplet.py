@@ -29,6 +29,7 @@ from mnistmax.losses.triplet import (
 from mnistmax.methods import METHODS
 from mnistmax.methods.base import Method, StepOutput
 from mnistmax.models.encoders import build_encoder
+from mnistmax.train.precision import full_precision
 
 
 @METHODS.register("triplet")
@@ -75,23 +76,26 @@ class TripletMethod(Method):
     def training_step(
         self, x: torch.Tensor, y: torch.Tensor, *, generator: torch.Generator
     ) -> StepOutput:
-        if self.miner.embeds_triplets:  # x holds anchors, positives, negatives (batches())
-            t = len(x) // 3
-            groups = 3 if self.cfg.augment_mode == "shared" else 1
-            z = self.encoder(self.augment(x, generator=generator, groups=groups))
-            ar = torch.arange(t, device=z.device)
-            a, p, n = ar, ar + t, ar + 2 * t
-        else:
-            z = self.encoder(self.augment(x, generator=generator))
-            with torch.no_grad():
-                dist = pairwise_distances(z.detach().float(), self.cfg.distance)
-            a, p, n = self.miner(dist, y, generator=generator)
-        loss = self._loss(z, a, p, n)
-        logs = {
-            "loss": loss.detach(),
-            "triplet_acc": triplet_accuracy_from_indices(z.detach(), a, p, n),
-            "triplets": torch.tensor(float(len(a))),
-        }
+        # x holds anchors, positives, negatives when the miner embeds triplets (batches())
+        groups = 3 if self.miner.embeds_triplets and self.cfg.augment_mode == "shared" else 1
+        with full_precision(x.device):  # augmentation in float32 (train/precision.py)
+            xa = self.augment(x, generator=generator, groups=groups)
+        z = self.encoder(xa)
+        if self.miner.embeds_triplets:
+            ar = torch.arange(len(x) // 3, device=z.device)
+            a, p, n = ar, ar + len(ar), ar + 2 * len(ar)
+        with full_precision(z.device):  # mining and loss in float32 (train/precision.py)
+            z = z.float()
+            if not self.miner.embeds_triplets:
+                with torch.no_grad():
+                    dist = pairwise_distances(z.detach(), self.cfg.distance)
+                a, p, n = self.miner(dist, y, generator=generator)
+            loss = self._loss(z, a, p, n)
+            logs = {
+                "loss": loss.detach(),
+                "triplet_acc": triplet_accuracy_from_indices(z.detach(), a, p, n),
+                "triplets": torch.tensor(float(len(a))),
+            }
         return StepOutput(loss, logs, n_images=int(z.shape[0]))
 
     @torch.no_grad()

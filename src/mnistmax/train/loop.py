@@ -25,6 +25,7 @@ from mnistmax.eval.embed import embed
 from mnistmax.methods.base import Method
 from mnistmax.progress import progress
 from mnistmax.train.checkpoint import load_checkpoint, save_checkpoint
+from mnistmax.train.precision import autocast, resolve_precision
 from mnistmax.train.runlog import RunDir
 from mnistmax.train.schedule import Scheduler
 from mnistmax.train.tensorboard import TensorBoardLog
@@ -95,6 +96,7 @@ def _identity(config: dict[str, Any]) -> dict[str, Any]:
     """The parts of a config that define the training (evaluation and logging may change)."""
     out = {k: v for k, v in config.items() if k not in ("eval",)}
     out["train"] = {k: v for k, v in out["train"].items() if k not in ("tensorboard",)}
+    out["train"].setdefault("precision", "fp32")  # runs from before the field existed
     return out
 
 
@@ -132,6 +134,7 @@ def fit(
     t = cfg.train
     device = splits.train.x.device
     memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
+    precision = resolve_precision(t.precision, device)
     method.to(device=device, memory_format=memory_format)  # type: ignore[call-overload]
     torch.manual_seed(t.seed)
     generator = torch.Generator(device=device).manual_seed(t.seed)
@@ -197,7 +200,8 @@ def fit(
             progress(batches, quiet=quiet, desc=f"epoch {epoch}/{t.epochs}", total=steps)
         ):
             x = splits.train.x[idx].contiguous(memory_format=memory_format)
-            out = method.training_step(x, splits.train.y[idx], generator=generator)
+            with autocast(device, precision):
+                out = method.training_step(x, splits.train.y[idx], generator=generator)
             optimizer.zero_grad(set_to_none=True)
             out.loss.backward()
             optimizer.step()
@@ -231,6 +235,7 @@ def fit(
         if monitor is not None:
             record |= monitor(method, z_val)
         record["train_seconds"] = epoch_seconds
+        record["precision"] = precision
         record["train_img_per_s"] = epoch_images / max(epoch_seconds, 1e-9)
         if t.monitor not in record:
             raise ConfigError(
@@ -269,6 +274,7 @@ def fit(
                 "bad_epochs": bad_epochs,
                 "train_seconds": train_seconds,
                 "images_seen": images_seen,
+                "precision": precision,
                 "history": history,
                 "trace": torch.stack(traces) if traces else None,
             },
