@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_ssl.py [--threads 1] [--batch 256] [--steps 20]
+        [--precision fp32|bf16]
     .venv/bin/python benchmarks/bench_ssl.py --eval-cost
 
 Throughput counts images through the encoder, i.e. both views (2 × batch per step):
@@ -11,6 +12,9 @@ Throughput counts images through the encoder, i.e. both views (2 × batch per st
   (channels_last), the ceiling for any method with this encoder;
 * ``<method>``: the method's full ``training_step`` (one batched two-view augmentation, encoder,
   projector/predictor/target, loss) + backward + step + ``after_step``.
+
+``--precision bf16`` runs both under the loop's bf16 autocast (train/precision.py): the bare
+encoder forward, and each method's step (whose augmentation and loss stay float32).
 
 ``--eval-cost`` times the evaluation additions (few-shot, k-means, PCA-50) on 128-d features of
 the full MNIST splits (a random projection of the pixels, so no training is needed).
@@ -34,12 +38,17 @@ def _rate(step: object, images: int, steps: int) -> float:
     return images * steps / (time.perf_counter() - tic)
 
 
-def throughput(methods: list[str], encoder: str, batch: int, steps: int) -> dict[str, float]:
+def throughput(
+    methods: list[str], encoder: str, batch: int, steps: int, precision: str = "fp32"
+) -> dict[str, float]:
     """Images/s (both views) of the bare encoder and of each method's training step."""
     from mnistmax.config import ModelConfig, RunConfig
     from mnistmax.methods import build_method
     from mnistmax.models.encoders import build_encoder
     from mnistmax.ssl_presets import METHOD_SSL
+    from mnistmax.train.precision import autocast
+
+    cpu = torch.device("cpu")
 
     g = torch.Generator().manual_seed(0)
     cl = torch.channels_last
@@ -52,7 +61,8 @@ def throughput(methods: list[str], encoder: str, batch: int, steps: int) -> dict
     x2 = torch.cat([x, x]).contiguous(memory_format=cl)
 
     def bare() -> None:
-        loss = enc(x2).pow(2).mean()
+        with autocast(cpu, precision):
+            loss = enc(x2).float().pow(2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -71,7 +81,8 @@ def throughput(methods: list[str], encoder: str, batch: int, steps: int) -> dict
         def step(
             m: torch.nn.Module = m, mopt: torch.optim.Optimizer = mopt, counter: list[int] = counter
         ) -> None:
-            o = m.training_step(x, y, generator=g)  # type: ignore[operator]
+            with autocast(cpu, precision):
+                o = m.training_step(x, y, generator=g)  # type: ignore[operator]
             mopt.zero_grad(set_to_none=True)
             o.loss.backward()
             mopt.step()
@@ -115,6 +126,7 @@ def main() -> None:
     p.add_argument(
         "--methods", default="simclr,supcon,byol,swav,vicreg,barlow_twins", help="comma list"
     )
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     p.add_argument("--eval-cost", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -122,8 +134,11 @@ def main() -> None:
         for k, v in eval_cost().items():
             print(f"| {k} | {v:.1f} s |")
         return
-    rates = throughput(a.methods.split(","), a.encoder, a.batch, a.steps)
-    print(f"threads={a.threads} encoder={a.encoder} batch={a.batch} (x2 views) steps={a.steps}")
+    rates = throughput(a.methods.split(","), a.encoder, a.batch, a.steps, a.precision)
+    print(
+        f"threads={a.threads} encoder={a.encoder} batch={a.batch} (x2 views) steps={a.steps} "
+        f"precision={a.precision}"
+    )
     for k, v in rates.items():
         print(f"| {k} | {v:,.0f} img/s | {v / rates['bare']:.0%} of bare |")
 
