@@ -38,8 +38,8 @@ def training_dashboard(
             ax.axvline(best, color="grey", ls="--", lw=1, label=f"best epoch {best}")
         ax.set_title(name)
         ax.set_xlabel("epoch")
-        if name == "learning rate":
-            ax.set_yscale("log")
+        if name == "learning rate" and any((r.get("lr") or 0) > 0 for r in history):
+            ax.set_yscale("log")  # (a one-epoch cosine run logs lr 0 only: keep it linear)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     if title:
