@@ -167,6 +167,8 @@ class DenoiseConfig:
         intensity_min: smallest per-image training intensity.
         intensity_max: largest per-image training intensity.
         clean_ratio: share of training images left clean.
+        single_ratio: with ``noise="mixed"``, share of training images given one zoo type at
+            the full intensity instead of two at half of it (reaches each type's severe end).
         curriculum_epochs: epochs over which the intensity ramps up from 0 (0: no ramp).
         val_intensity: intensity of the fixed noisy validation set the monitor scores.
         eval_noises: noise types of the evaluation sweep (empty: the track's default zoo).
@@ -185,6 +187,7 @@ class DenoiseConfig:
     intensity_min: float = 0.0
     intensity_max: float = 1.0
     clean_ratio: float = 0.0
+    single_ratio: float = 0.0
     curriculum_epochs: float = 0.0
     val_intensity: float = 0.5
     eval_noises: tuple[str, ...] = ()

@@ -12,6 +12,7 @@ import torch
 from mnistmax.cli.main import main
 from mnistmax.config import DenoiseConfig, TrainConfig
 from mnistmax.data.splits import load_splits
+from mnistmax.errors import ConfigError
 from mnistmax.eval.denoise_metrics import set_psnr
 from mnistmax.methods import build_method
 from mnistmax.presets import get_preset
@@ -125,3 +126,10 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_train_config_default_is_unchanged() -> None:
     assert TrainConfig().monitor == "val/knn@20"  # the denoise presets set their own monitor
+
+
+def test_single_ratio_reaches_the_training_noise() -> None:
+    method = build_method(_cfg("unet", noise="mixed", single_ratio=0.25))  # type: ignore[arg-type]
+    assert method.op.single == 0.25  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="single_ratio applies to the 'mixed'"):
+        build_method(_cfg("unet", single_ratio=0.25))  # type: ignore[arg-type]

@@ -190,3 +190,35 @@ def test_sampler_clean_ratio_range_and_curriculum() -> None:
     assert float(early.max()) <= 0.08 + 1e-6
     with pytest.raises(ConfigError):
         NoiseSampler(build_noise("gaussian"), low=0.5, high=0.2)
+
+
+class _TwoTypes(Mixed):
+    pool = ("blur", "erode_dilate")
+
+
+def _one_type_at(x: torch.Tensor, intensity: float) -> list[torch.Tensor]:
+    """Every output a single pool type of :class:`_TwoTypes` can give at ``intensity``."""
+    ed = build_noise("erode_dilate")
+    knob = ed.knob(torch.full((len(x),), intensity))
+    ero, dil = (ed.apply(x, knob, {"dilate": torch.full((len(x),), d)}) for d in (False, True))
+    return [build_noise("blur")(x, intensity, generator=_g()), ero, dil]
+
+
+@pytest.mark.parametrize("single", [0.0, 1.0])
+def test_mixed_single_share_gives_one_type_at_full_intensity(
+    single: float, digits: torch.Tensor
+) -> None:
+    out = _TwoTypes(single=single)(digits, 1.0, generator=_g(5))
+    cands = _one_type_at(digits, 1.0)
+    is_single = torch.stack([((out - c).abs().flatten(1).amax(1) < 1e-6) for c in cands]).any(0)
+    assert bool(is_single.all()) if single == 1.0 else not bool(is_single.any())
+
+
+def test_mixed_single_share_keeps_the_plain_stream(digits: torch.Tensor) -> None:
+    assert torch.equal(
+        Mixed(single=0.0)(digits, 0.6, generator=_g(2)), Mixed()(digits, 0.6, generator=_g(2))
+    )
+    half = Mixed(single=0.5)(digits, 0.6, generator=_g(2))
+    assert not torch.equal(half, Mixed()(digits, 0.6, generator=_g(2)))
+    with pytest.raises(ConfigError, match="single-type share"):
+        Mixed(single=1.5)

@@ -57,7 +57,11 @@ class DenoiseMethod(Method):
             **({"latent": 32} if d.model == "vae" else {}),
         )
         self.loss_fn = reconstruction_loss(d.loss)
-        self.op = build_noise(d.noise)
+        if d.single_ratio and d.noise != "mixed":
+            raise ConfigError(
+                f"denoise.single_ratio applies to the 'mixed' training noise, not {d.noise!r}"
+            )
+        self.op = build_noise(d.noise, **({"single": d.single_ratio} if d.single_ratio else {}))
         self.steps_per_epoch = max(1, cfg.train.steps_per_epoch or 1)
         self.step: torch.Tensor
         self.register_buffer("step", torch.zeros((), dtype=torch.long))

@@ -21,9 +21,10 @@ GRAY_NOISES: tuple[str, ...] = tuple(c.name for c in GRAY_TYPES)
 ADDITIVE_NOISES: tuple[str, ...] = tuple(c.name for c in ADDITIVE_TYPES)
 
 
-def build_noise(name: str) -> Noise:
-    """A fresh noise op by registry name (a clear ConfigError for unknown names)."""
-    return NOISES.build(name)
+def build_noise(name: str, **kwargs: float) -> Noise:
+    """A fresh noise op by registry name (a clear ConfigError for unknown names); keyword
+    arguments go to the type (``single`` for ``mixed``)."""
+    return NOISES.build(name, **kwargs)
 
 
 def noise_names() -> list[str]:

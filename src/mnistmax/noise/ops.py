@@ -591,10 +591,16 @@ class Mixed(Noise):
     stages = 2
     share = 0.5
 
-    def __init__(self, table: Sequence[float] | None = None) -> None:
+    def __init__(self, table: Sequence[float] | None = None, single: float = 0.0) -> None:
+        """``single``: share of images given one pool type at the full I instead (training
+        only: the composed halves never reach a type's own severe end, e.g. three full
+        erosion steps)."""
         super().__init__(table)
         from mnistmax.noise import build_noise
 
+        if not 0.0 <= single <= 1.0:
+            raise ConfigError(f"the single-type share must be in [0, 1], got {single}")
+        self.single = single
         self.ops = [build_noise(n) for n in self.pool]
 
     def knob(self, intensity: torch.Tensor) -> torch.Tensor:
@@ -611,13 +617,19 @@ class Mixed(Noise):
         _check(x)
         i = as_intensity(intensity, len(x), x.device)
         choice = self._choices(len(x), generator).to(x.device)
+        share = torch.full_like(i, self.share)
+        last = torch.full_like(choice[:, 0], self.stages - 1)
+        if self.single > 0:  # drawn only when used: plain ``mixed`` keeps its random stream
+            one = (_rand(generator, len(x)) < self.single).to(x.device)
+            share = torch.where(one, torch.ones_like(share), share)
+            last = torch.where(one, torch.zeros_like(last), last)
         out = x
         for stage in range(self.stages):
             nxt = out.clone()
             for t, op in enumerate(self.ops):
-                idx = (choice[:, stage] == t).nonzero().squeeze(1)
+                idx = ((choice[:, stage] == t) & (last >= stage)).nonzero().squeeze(1)
                 if len(idx):
-                    nxt[idx] = op(out[idx], i[idx] * self.share, generator=generator)
+                    nxt[idx] = op(out[idx], i[idx] * share[idx], generator=generator)
             out = nxt
         return torch.where((i == 0).view(-1, 1, 1, 1), x, out)
 

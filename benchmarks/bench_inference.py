@@ -1,0 +1,100 @@
+"""Inference and bf16 step rates: the measurements behind ``embed()``'s batch size, BatchNorm
+folding and ``train.precision``.
+
+1. ``embed(model, x, batch_size=B)`` images/s for B in {64, 128, 256, 512, 1024}, ``seed_cnn``
+   and ``conv_small``, with and without folding eval-mode BatchNorm into the layer before it
+   (``fused_for_inference``; ``seed_cnn`` has no BatchNorm, so folding leaves it unchanged).
+2. Bare forward + backward + Adam images/s in fp32 and under bf16 autocast (where the CPU has
+   native bf16), channels_last, alternating fp32 / bf16 so the host's drift hits both alike.
+
+Random images; each figure is the best of ``--passes`` timed passes after a warm-up call.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_inference.py [--threads N] [--passes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import torch
+
+from mnistmax.eval.embed import embed, fused_for_inference
+from mnistmax.models.encoders import build_encoder
+from mnistmax.train.precision import autocast, bf16_native
+
+BATCHES = (64, 128, 256, 512, 1024)
+MODELS = ("seed_cnn", "conv_small")
+
+
+def embed_rate(model: torch.nn.Module, x: torch.Tensor, batch: int, passes: int) -> float:
+    """Best images/s of ``embed`` over ``passes`` timed passes."""
+    embed(model, x[:batch], batch_size=batch)  # warm-up: oneDNN primitives for this shape
+    best = 0.0
+    for _ in range(passes):
+        tic = time.perf_counter()
+        embed(model, x, batch_size=batch)
+        best = max(best, len(x) / (time.perf_counter() - tic))
+    return best
+
+
+def step_rate(name: str, batch: int, precision: str, steps: int = 20, warmup: int = 5) -> float:
+    """Images/s of bare forward + backward + Adam steps (a stand-in loss on the features)."""
+    torch.manual_seed(0)
+    model = build_encoder(name).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(batch, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    device = torch.device("cpu")
+    tic = 0.0
+    for i in range(warmup + steps):
+        if i == warmup:
+            tic = time.perf_counter()
+        with autocast(device, precision):
+            z = model(x)
+        loss = z.float().pow(2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return batch * steps / (time.perf_counter() - tic)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print markdown tables of both measurements."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--images", type=int, default=20_480)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"torch threads: {torch.get_num_threads()}")
+    x = torch.rand(args.images, 1, 28, 28)
+    print("\n| model | BN folded | " + " | ".join(f"batch {b}" for b in BATCHES) + " |")
+    print("|---|---|" + "---:|" * len(BATCHES))
+    for name in MODELS:
+        torch.manual_seed(0)
+        model = build_encoder(name).to(memory_format=torch.channels_last).eval()  # type: ignore[call-overload]
+        for folded in (False, True):
+            m = fused_for_inference(model) if folded else model
+            rates = [embed_rate(m, x, b, args.passes) for b in BATCHES]
+            cells = " | ".join(f"{r:,.0f}" for r in rates)
+            print(f"| {name} | {'yes' if folded else 'no'} | {cells} |")
+    if not bf16_native(torch.device("cpu")):
+        print("\n(no native bf16 on this CPU: the bf16 step rates are skipped)")
+        return 0
+    print("\n| model, batch | fp32 img/s | bf16 img/s | bf16 / fp32 |\n|---|---:|---:|---:|")
+    for name, batch in (("seed_cnn", 192), ("seed_cnn", 512), ("conv_small", 256)):
+        fp32, bf16 = [], []
+        for _ in range(args.passes):
+            fp32.append(step_rate(name, batch, "fp32"))
+            bf16.append(step_rate(name, batch, "bf16"))
+        f, b = max(fp32), max(bf16)
+        print(f"| {name}, {batch} | {f:,.0f} | {b:,.0f} | {b / f:.2f}× |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
