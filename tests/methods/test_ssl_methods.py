@@ -165,6 +165,10 @@ def test_every_ssl_method_has_quick_and_standard_presets() -> None:
         standard = get_preset(f"{name}_standard", name)
         assert quick.data.dataset == "mnist-mini"
         assert standard.model.encoder == "seed_cnn"
+        # The measured <= 8-minute budget (docs/results.md): 4 x 200 steps, no fine-tuning.
+        assert standard.train.epochs * standard.train.steps_per_epoch == 800
+        assert not standard.eval.finetune
+        assert get_preset(f"{name}_long", name).eval.finetune
         assert quick.preset == f"{name}_quick"
 
 
