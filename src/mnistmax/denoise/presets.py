@@ -4,7 +4,8 @@
 * ``dae_reference`` — the reference project's setup in our protocol: its conv autoencoder with
   BCE, trained on our ``mixed`` zoo at random intensities; the five-architecture comparison runs
   this preset with ``--set denoise.model=NAME``.
-* ``dae_best`` — our recipe: U-Net, longer training, a 10% clean ratio and a short curriculum.
+* ``dae_best`` — our recipe: U-Net, longer training, a 10% clean ratio, 30% single-type images
+  and a short curriculum.
 * ``dae_ablation`` — the constrained "auto-ablation" denoiser: bitmap track, additive noise,
   output = input × mask.
 
@@ -89,6 +90,10 @@ def _dae_best() -> RunConfig:
             width=32,
             loss="bce",
             clean_ratio=0.1,
+            # 30% of images get one zoo type at the full I: without them no type is ever seen
+            # past I/2, and at erode_dilate I >= 0.9 the model lost to the noisy input by up to
+            # 0.48 dB; with them it beats every baseline by >= 4.3 dB at every type and I >= 0.2.
+            single_ratio=0.3,
             curriculum_epochs=1.0,
             eval_size=_EVAL_SIZE,
         ),
