@@ -160,6 +160,9 @@ class DenoiseConfig:
         model: registered denoiser (conv_ae, unet, residual, attention, vae).
         width: base channel width of the model.
         constrained: wrap the model so that output = input × mask (it only removes ink).
+        removal_weight: constrained models only: weight of the ink the noise added in the loss
+            (1: plain loss; w > 1 adds ``(w − 1) ·`` the cross-entropy of keeping added ink,
+            which trades a little kept ink for more removed noise).
         loss: reconstruction loss name; terms join with ``+`` (``bce+dice``).
         kl_weight: weight of the VAE's per-pixel KL term (1 is the ELBO).
         track: ``gray`` (targets in [0, 1]) or ``bitmap`` (clean images binarised at 0.5).
@@ -180,6 +183,7 @@ class DenoiseConfig:
     model: str = "unet"
     width: int = 32
     constrained: bool = False
+    removal_weight: float = 1.0
     loss: str = "bce"
     kl_weight: float = 1.0
     track: str = "gray"

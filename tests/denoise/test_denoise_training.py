@@ -133,3 +133,11 @@ def test_single_ratio_reaches_the_training_noise() -> None:
     assert method.op.single == 0.25  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="single_ratio applies to the 'mixed'"):
         build_method(_cfg("unet", single_ratio=0.25))  # type: ignore[arg-type]
+
+
+def test_removal_weight_needs_the_constrained_wrapper() -> None:
+    with pytest.raises(ConfigError, match="removal_weight"):
+        build_method(_cfg("unet", removal_weight=2.0))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="removal_weight"):
+        build_method(_cfg("unet", constrained=True, removal_weight=0.5))  # type: ignore[arg-type]
+    build_method(_cfg("unet", constrained=True, removal_weight=2.0))  # type: ignore[arg-type]

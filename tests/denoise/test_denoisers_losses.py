@@ -3,6 +3,8 @@ constrained wrapper never adds ink; each reconstruction loss against a naive for
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -139,3 +141,22 @@ def test_bce_is_finite_at_exact_zero_outputs() -> None:
     a = torch.zeros(1, 1, 28, 28, requires_grad=True)
     loss = reconstruction_loss("bce")(a, torch.ones(1, 1, 28, 28))
     assert torch.isfinite(loss)
+
+
+def test_kept_noise_loss_is_the_cross_entropy_of_added_ink_only() -> None:
+    from mnistmax.losses.reconstruction import kept_noise_loss
+
+    clean = (_x(2, 5) > 0.6).float()
+    added = (_x(2, 6) > 0.9).float() * (1 - clean)
+    noisy = clean + added
+    x_hat = (_x(2, 7) * noisy).requires_grad_()
+    loss = kept_noise_loss(x_hat, noisy, clean)
+    naive = 0.0
+    for p, a in zip(x_hat.detach().flatten().tolist(), added.flatten().tolist(), strict=True):
+        naive += -math.log(1 - p) if a else 0.0
+    assert loss.item() == pytest.approx(naive / clean.numel(), rel=1e-4)
+    loss.backward()
+    assert x_hat.grad is not None
+    assert bool((x_hat.grad[added == 0] == 0).all()) and bool((x_hat.grad[added == 1] > 0).all())
+    # Removing every added pixel costs nothing.
+    assert kept_noise_loss(clean.clone(), noisy, clean).item() == 0.0

@@ -85,6 +85,18 @@ LOSSES: dict[str, LossFn] = {
 }
 
 
+def kept_noise_loss(x_hat: torch.Tensor, noisy: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of keeping ink the noise added: mean of ``a · −log(1 − x̂)`` with
+    ``a = clamp(noisy − x, 0, 1)`` (on the bitmap track, 1 exactly on the added pixels).
+
+    Added to a constrained denoiser's loss with a weight, it trades kept ink for removed noise:
+    with BCE, weight ``w − 1`` on top moves the decision threshold on P(ink) from 1/2 to
+    ``w / (1 + w)``.
+    """
+    added = (noisy - x).clamp(0, 1)
+    return (added * -torch.log1p(-x_hat.clamp(0, 1 - BCE_EPS))).mean()
+
+
 def reconstruction_loss(name: str) -> LossFn:
     """The loss ``name`` (terms joined with ``+`` are summed).
 

@@ -20,7 +20,7 @@ from mnistmax.config import RunConfig
 from mnistmax.data.splits import Split
 from mnistmax.errors import ConfigError
 from mnistmax.eval.denoise_metrics import psnr, set_psnr, ssim
-from mnistmax.losses.reconstruction import reconstruction_loss
+from mnistmax.losses.reconstruction import kept_noise_loss, reconstruction_loss
 from mnistmax.methods import METHODS
 from mnistmax.methods.base import Method, StepOutput
 from mnistmax.models.denoisers import Denoiser, build_denoiser
@@ -57,6 +57,11 @@ class DenoiseMethod(Method):
             **({"latent": 32} if d.model == "vae" else {}),
         )
         self.loss_fn = reconstruction_loss(d.loss)
+        if d.removal_weight < 1 or (d.removal_weight != 1 and not d.constrained):
+            raise ConfigError(
+                f"denoise.removal_weight={d.removal_weight}: use a weight >= 1, and only with "
+                "denoise.constrained=true"
+            )
         if d.single_ratio and d.noise != "mixed":
             raise ConfigError(
                 f"denoise.single_ratio applies to the 'mixed' training noise, not {d.noise!r}"
@@ -116,6 +121,8 @@ class DenoiseMethod(Method):
         with full_precision(out.device):  # the loss in float32 (train/precision.py)
             x_hat = self.model.to_image(out.float(), noisy)
             rec = self.loss_fn(x_hat, clean)
+            if self.cfg.removal_weight != 1:
+                rec = rec + (self.cfg.removal_weight - 1) * kept_noise_loss(x_hat, noisy, clean)
             loss = rec + self.cfg.kl_weight * aux.float()
         self.step.add_(1)
         logs = {
