@@ -1,13 +1,16 @@
 """Inference and bf16 step rates: the measurements behind ``embed()``'s batch size, BatchNorm
 folding and ``train.precision``.
 
-1. ``embed(model, x, batch_size=B)`` images/s for B in {64, 128, 256, 512, 1024}, ``seed_cnn``
-   and ``conv_small``, with and without folding eval-mode BatchNorm into the layer before it
-   (``fused_for_inference``; ``seed_cnn`` has no BatchNorm, so folding leaves it unchanged).
+1. Inference images/s of ``embed()``'s loop (eval mode, channels_last batches of B) for B in
+   {64, 128, 256, 512, 1024}, ``seed_cnn`` and ``conv_small``, with and without folding eval-mode
+   BatchNorm into the layer before it (``fused_for_inference``, which ``embed()`` applies;
+   ``seed_cnn`` has no BatchNorm, so its two rows run the same model).
 2. Bare forward + backward + Adam images/s in fp32 and under bf16 autocast (where the CPU has
    native bf16), channels_last, alternating fp32 / bf16 so the host's drift hits both alike.
 
-Random images; each figure is the best of ``--passes`` timed passes after a warm-up call.
+Random images; each figure is the best of ``--passes`` timed passes after a warm-up call, the
+compared variants alternating pass by pass. The host's speed drifts by ±20% within minutes, so
+read the ratios within a row or pair, not absolute rates across tables.
 
 Usage::
 
@@ -22,7 +25,7 @@ import time
 
 import torch
 
-from mnistmax.eval.embed import embed, fused_for_inference
+from mnistmax.eval.embed import fused_for_inference
 from mnistmax.models.encoders import build_encoder
 from mnistmax.train.precision import autocast, bf16_native
 
@@ -30,14 +33,26 @@ BATCHES = (64, 128, 256, 512, 1024)
 MODELS = ("seed_cnn", "conv_small")
 
 
-def embed_rate(model: torch.nn.Module, x: torch.Tensor, batch: int, passes: int) -> float:
-    """Best images/s of ``embed`` over ``passes`` timed passes."""
-    embed(model, x[:batch], batch_size=batch)  # warm-up: oneDNN primitives for this shape
-    best = 0.0
+@torch.no_grad()
+def _infer(net: torch.nn.Module, x: torch.Tensor, batch: int) -> None:
+    """``embed()``'s inner loop (channels_last batches), without its BatchNorm folding."""
+    for i in range(0, len(x), batch):
+        net(x[i : i + batch].contiguous(memory_format=torch.channels_last))
+
+
+def infer_rates(
+    nets: list[torch.nn.Module], x: torch.Tensor, batch: int, passes: int
+) -> list[float]:
+    """Best images/s of each net over ``passes`` rounds; each round times every net once, in
+    turn, so the host's drift hits them alike."""
+    for net in nets:
+        _infer(net, x[:batch], batch)  # warm-up: oneDNN primitives for this shape
+    best = [0.0] * len(nets)
     for _ in range(passes):
-        tic = time.perf_counter()
-        embed(model, x, batch_size=batch)
-        best = max(best, len(x) / (time.perf_counter() - tic))
+        for k, net in enumerate(nets):
+            tic = time.perf_counter()
+            _infer(net, x, batch)
+            best[k] = max(best[k], len(x) / (time.perf_counter() - tic))
     return best
 
 
@@ -65,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     """Print markdown tables of both measurements."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--images", type=int, default=20_480)
     args = parser.parse_args(argv)
     if args.threads:
@@ -77,11 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in MODELS:
         torch.manual_seed(0)
         model = build_encoder(name).to(memory_format=torch.channels_last).eval()  # type: ignore[call-overload]
-        for folded in (False, True):
-            m = fused_for_inference(model) if folded else model
-            rates = [embed_rate(m, x, b, args.passes) for b in BATCHES]
-            cells = " | ".join(f"{r:,.0f}" for r in rates)
-            print(f"| {name} | {'yes' if folded else 'no'} | {cells} |")
+        nets = [model, fused_for_inference(model)]
+        rates = [infer_rates(nets, x, b, args.passes) for b in BATCHES]
+        for k, folded in enumerate(("no", "yes")):
+            cells = " | ".join(f"{r[k]:,.0f}" for r in rates)
+            print(f"| {name} | {folded} | {cells} |")
     if not bf16_native(torch.device("cpu")):
         print("\n(no native bf16 on this CPU: the bf16 step rates are skipped)")
         return 0

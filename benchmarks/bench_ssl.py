@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_ssl.py [--threads 1] [--batch 256] [--steps 20]
-        [--precision fp32|bf16]
+        [--precision fp32|bf16] [--rounds N]
     .venv/bin/python benchmarks/bench_ssl.py --eval-cost
 
 Throughput counts images through the encoder, i.e. both views (2 × batch per step):
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from statistics import median
 
 import torch
 
@@ -39,9 +40,16 @@ def _rate(step: object, images: int, steps: int) -> float:
 
 
 def throughput(
-    methods: list[str], encoder: str, batch: int, steps: int, precision: str = "fp32"
-) -> dict[str, float]:
-    """Images/s (both views) of the bare encoder and of each method's training step."""
+    methods: list[str],
+    encoder: str,
+    batch: int,
+    steps: int,
+    precision: str = "fp32",
+    rounds: int = 1,
+) -> dict[str, list[float]]:
+    """Images/s (both views) of the bare encoder and of each method's training step, one figure
+    per round; each round times the bare step and then every method, so the host's drift
+    reaches them alike."""
     from mnistmax.config import ModelConfig, RunConfig
     from mnistmax.methods import build_method
     from mnistmax.models.encoders import build_encoder
@@ -54,7 +62,6 @@ def throughput(
     cl = torch.channels_last
     x = torch.rand(batch, 1, 28, 28, generator=g).contiguous(memory_format=cl)
     y = torch.randint(0, 10, (batch,), generator=g)
-    out: dict[str, float] = {}
 
     enc = build_encoder(encoder, embed_dim=128, dropout=0.0).to(memory_format=cl)  # type: ignore[call-overload]
     opt = torch.optim.Adam(enc.parameters(), 1e-3)
@@ -67,7 +74,7 @@ def throughput(
         loss.backward()
         opt.step()
 
-    out["bare"] = _rate(bare, 2 * batch, steps)
+    steps_by_name: dict[str, object] = {"bare": bare}
     for name in methods:
         cfg = RunConfig(
             method=name,
@@ -89,7 +96,11 @@ def throughput(
             counter[0] += 1
             m.after_step(counter[0], 1000)  # type: ignore[operator]
 
-        out[name] = _rate(step, 2 * batch, steps)
+        steps_by_name[name] = step
+    out: dict[str, list[float]] = {k: [] for k in steps_by_name}
+    for _ in range(rounds):
+        for name, fn in steps_by_name.items():
+            out[name].append(_rate(fn, 2 * batch, steps))
     return out
 
 
@@ -127,6 +138,7 @@ def main() -> None:
         "--methods", default="simclr,supcon,byol,swav,vicreg,barlow_twins", help="comma list"
     )
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    p.add_argument("--rounds", type=int, default=1, help="alternating rounds; medians shown")
     p.add_argument("--eval-cost", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -134,13 +146,18 @@ def main() -> None:
         for k, v in eval_cost().items():
             print(f"| {k} | {v:.1f} s |")
         return
-    rates = throughput(a.methods.split(","), a.encoder, a.batch, a.steps, a.precision)
+    rates = throughput(
+        a.methods.split(","), a.encoder, a.batch, a.steps, a.precision, rounds=a.rounds
+    )
     print(
         f"threads={a.threads} encoder={a.encoder} batch={a.batch} (x2 views) steps={a.steps} "
-        f"precision={a.precision}"
+        f"precision={a.precision} rounds={a.rounds}"
     )
-    for k, v in rates.items():
-        print(f"| {k} | {v:,.0f} img/s | {v / rates['bare']:.0%} of bare |")
+    bare = median(rates["bare"])
+    for k, vals in rates.items():
+        per_round = " / ".join(f"{r:,.0f}" for r in vals)
+        mid = median(vals)
+        print(f"| {k} | {mid:,.0f} img/s (rounds: {per_round}) | {mid / bare:.0%} of bare |")
 
 
 if __name__ == "__main__":
