@@ -5,8 +5,9 @@ folding and ``train.precision``.
    {64, 128, 256, 512, 1024}, ``seed_cnn`` and ``conv_small``, with and without folding eval-mode
    BatchNorm into the layer before it (``fused_for_inference``, which ``embed()`` applies;
    ``seed_cnn`` has no BatchNorm, so its two rows run the same model).
-2. Bare forward + backward + Adam images/s in fp32 and under bf16 autocast (where the CPU has
-   native bf16), channels_last, alternating fp32 / bf16 so the host's drift hits both alike.
+2. Bare forward + backward + Adam images/s (``bench_ssl.py``'s bare step) in fp32 and under
+   bf16 autocast (where the CPU has native bf16), channels_last, alternating fp32 / bf16 so the
+   host's drift hits both alike.
 
 Random images; each figure is the best of ``--passes`` timed passes after a warm-up call, the
 compared variants alternating pass by pass. The host's speed drifts by ±20% within minutes, so
@@ -24,10 +25,11 @@ import sys
 import time
 
 import torch
+from bench_ssl import throughput  # benchmarks/ is on sys.path when run as a script
 
 from mnistmax.eval.embed import fused_for_inference
 from mnistmax.models.encoders import build_encoder
-from mnistmax.train.precision import autocast, bf16_native
+from mnistmax.train.precision import bf16_native
 
 BATCHES = (64, 128, 256, 512, 1024)
 MODELS = ("seed_cnn", "conv_small")
@@ -56,24 +58,10 @@ def infer_rates(
     return best
 
 
-def step_rate(name: str, batch: int, precision: str, steps: int = 20, warmup: int = 5) -> float:
-    """Images/s of bare forward + backward + Adam steps (a stand-in loss on the features)."""
-    torch.manual_seed(0)
-    model = build_encoder(name).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.rand(batch, 1, 28, 28).contiguous(memory_format=torch.channels_last)
-    device = torch.device("cpu")
-    tic = 0.0
-    for i in range(warmup + steps):
-        if i == warmup:
-            tic = time.perf_counter()
-        with autocast(device, precision):
-            z = model(x)
-        loss = z.float().pow(2).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    return batch * steps / (time.perf_counter() - tic)
+def step_rate(name: str, batch: int, precision: str, steps: int = 20) -> float:
+    """Images/s of the bare encoder's forward + backward + Adam step on ``batch`` images: the
+    ``bare`` figure of ``bench_ssl.throughput`` (which counts two views of ``batch / 2``)."""
+    return throughput([], name, batch // 2, steps, precision)["bare"][0]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,8 +32,9 @@ def fused_for_inference(model: nn.Module) -> nn.Module:
     In eval mode a BatchNorm after a convolution or linear layer is a per-channel affine map, so
     it folds exactly into that layer's weight and bias (equal outputs up to float rounding, about
     1e-7). The folded BatchNorm becomes an ``nn.Identity`` so layer indices stay valid. This
-    skips one pass over every activation map: 1.05-1.8x the images per second for conv_small on
-    2 CPU threads, depending on the batch size (benchmarks/bench_inference.py). Returns ``model`` itself, untouched, when there is nothing to fold.
+    skips one pass over every activation map: 1.0-2.0x the images per second for conv_small on
+    2 CPU threads, depending on the batch size (benchmarks/bench_inference.py). Returns
+    ``model`` itself, untouched, when there is nothing to fold.
     """
     if not _fusable_pairs(model):
         return model
@@ -68,7 +69,7 @@ def embed(
     ``h``; any other module is called. Eval mode matters: dropout off, BatchNorm on running
     statistics (and not updating them); BatchNorm is then folded into the layer before it
     (:func:`fused_for_inference`). ``channels_last`` is several times faster for CNN inference
-    on CPU (DESIGN §9). Batches of 128 keep a small CNN's activations in cache: 1.15-1.35x the
+    on CPU (DESIGN §9). Batches of 128 keep a small CNN's activations in cache: 1.15-1.5x the
     images per second of batches of 512 for seed_cnn and conv_small at 2 threads
     (benchmarks/bench_inference.py, docs/benchmarks.md).
     """
