@@ -10,6 +10,7 @@ BENCHMARKS = (
     "bench_data.py",
     "bench_augment.py",
     "bench_eval.py",
+    "bench_end_to_end.py",
     "bench_inference.py",
     "bench_triplet.py",
     "bench_ssl.py",

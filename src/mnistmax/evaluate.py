@@ -6,9 +6,12 @@ run trained on a labelled subset — that is the reference's protocol ("probe tr
 60k"); ``test/knn@20_labelled_only`` adds the kNN that sees only the run's own labels. The probe's
 regularisation is chosen on the validation split; the test split is used once, here.
 
-Baselines (raw pixels; PCA-50 of raw pixels; the same encoder at random initialisation) depend only on the data, the
-protocol and (for the random encoder) the encoder config and seed, so they are cached under the
-data root and computed once per machine.
+Baselines (raw pixels; PCA-50 of raw pixels; the same encoder at random initialisation) depend
+only on the data, the protocol and (for the random encoder) the encoder config and seed, so they
+are cached under the data root and computed once per machine. The cache key is a checksum of
+everything they depend on: the data files' md5s and the split, the evaluation config, the
+source of the evaluation code (so a changed metric recomputes them, with no version to bump by
+hand) and, for the random encoder, its config, seed, encoder source and torch version.
 """
 
 from __future__ import annotations
@@ -27,54 +30,74 @@ from mnistmax.config import EvalConfig, RunConfig
 from mnistmax.data.splits import Splits, labelled_indices, load_splits
 from mnistmax.eval.embed import embed
 from mnistmax.io import atomic_path, read_json, write_json_atomic
+from mnistmax.progress import progress
+from mnistmax.timing import Stopwatch, null_phase
 from mnistmax.train.checkpoint import load_checkpoint
 from mnistmax.train.runlog import RunDir
 
-PROTOCOL_VERSION = 2  # 2: baseline linear-probe keys fixed (see _split_prefix)
-
 
 def representation_metrics(
-    feats: dict[str, torch.Tensor], splits: Splits, ev: EvalConfig, *, prefix: str = "test/"
+    feats: dict[str, torch.Tensor],
+    splits: Splits,
+    ev: EvalConfig,
+    *,
+    prefix: str = "test/",
+    clock: Stopwatch | None = None,
 ) -> dict[str, float]:
     """kNN@k, linear probe, P@1, MAP@R, few-shot, k-means (and GMM) of test features.
 
     The kNN bank, the probe and the few-shot supports come from the training split; the probe's
     penalty is chosen on validation; k-means and the GMM cluster the test features, and
     ``ev.cluster_all`` adds k-means over train + val + test (``all/kmeans_*``); ``ev`` switches.
+    ``clock`` records the seconds of each metric family (``evaluation/knn``, ...).
     """
     from mnistmax.eval.knn import knn_accuracy
     from mnistmax.eval.linear_probe import linear_probe
-    from mnistmax.eval.retrieval import map_at_r, precision_at_1
+    from mnistmax.eval.retrieval import retrieval_metrics
 
+    phase = clock or null_phase
     tr, va, te = feats["train"], feats["val"], feats["test"]
     out: dict[str, float] = {}
-    knn = knn_accuracy(
-        tr,
-        splits.train.y,
-        te,
-        splits.test.y,
-        ks=ev.knn_ks,
-        tau=ev.knn_tau,
-        num_classes=splits.num_classes,
-    )
+    with phase("evaluation/knn"):
+        knn = knn_accuracy(
+            tr,
+            splits.train.y,
+            te,
+            splits.test.y,
+            ks=ev.knn_ks,
+            tau=ev.knn_tau,
+            num_classes=splits.num_classes,
+        )
     out |= {f"{prefix}knn@{k}": v for k, v in knn.items()}
     if ev.linear_probe:
-        probe = linear_probe(
-            tr, splits.train.y, va, splits.val.y, te, splits.test.y, num_classes=splits.num_classes
-        )
+        with phase("evaluation/linear_probe"):
+            probe = linear_probe(
+                tr,
+                splits.train.y,
+                va,
+                splits.val.y,
+                te,
+                splits.test.y,
+                num_classes=splits.num_classes,
+            )
         out[f"{prefix}linear_probe"] = probe.test_acc
         if probe.val_acc is not None:
             out[f"{_split_prefix(prefix, 'val')}linear_probe"] = probe.val_acc
-    out[f"{prefix}p@1"] = precision_at_1(te, splits.test.y)
-    out[f"{prefix}map@r"] = map_at_r(te, splits.test.y)
+    with phase("evaluation/retrieval"):  # P@1 and MAP@R from one pass over the neighbours
+        retrieval = retrieval_metrics(te, splits.test.y)
+    out[f"{prefix}p@1"] = retrieval["precision_at_1"]
+    out[f"{prefix}map@r"] = retrieval["map_at_r"]
     if ev.fewshot:
-        out |= {f"{prefix}{k}": v for k, v in _fewshot(tr, te, splits, ev).items()}
-    if ev.clustering:
-        from mnistmax.eval.clustering import cluster_metrics
+        with phase("evaluation/fewshot"):
+            out |= {f"{prefix}{k}": v for k, v in _fewshot(tr, te, splits, ev).items()}
+    if ev.clustering or ev.gmm or ev.cluster_all:
+        with phase("evaluation/clustering"):
+            if ev.clustering:
+                from mnistmax.eval.clustering import cluster_metrics
 
-        clusters = cluster_metrics(te, splits.test.y, n_init=ev.kmeans_n_init, seed=0)
-        out |= {f"{prefix}kmeans_{k}": v for k, v in clusters.items()}
-    out |= _extra_clustering(feats, splits, ev, prefix)
+                clusters = cluster_metrics(te, splits.test.y, n_init=ev.kmeans_n_init, seed=0)
+                out |= {f"{prefix}kmeans_{k}": v for k, v in clusters.items()}
+            out |= _extra_clustering(feats, splits, ev, prefix)
     return out
 
 
@@ -188,51 +211,89 @@ def pca_features(splits: Splits, dim: int = 50) -> dict[str, torch.Tensor]:
     }
 
 
-def _cache_file(root: str | None, key: dict[str, Any]) -> Path:
-    from mnistmax.data.store import data_root
+def _source_digest(*modules: str) -> str:
+    """sha256 of the named modules' source files: the code a cached number was computed by."""
+    import importlib.util
 
-    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    return data_root(root) / "baselines" / f"{digest}.json"
-
-
-def _cached(root: str | None, key: dict[str, Any], compute: Any) -> dict[str, float]:
-    key = json.loads(json.dumps(key))  # as stored: tuples become lists
-    path = _cache_file(root, key)
-    if path.is_file():
-        try:
-            stored = read_json(path)
-            if stored.get("key") == key:
-                return dict(stored["metrics"])
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is recomputed
-    metrics: dict[str, float] = compute()
-    write_json_atomic(path, {"key": key, "metrics": metrics})
-    return metrics
+    h = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"cannot locate the source of {name}")
+        h.update(name.encode())
+        h.update(Path(spec.origin).read_bytes())
+    return h.hexdigest()
 
 
-def baseline_metrics(cfg: RunConfig, splits: Splits, device: torch.device) -> dict[str, float]:
-    """Raw-pixel, PCA-50 and random-init-encoder metrics (cached), keyed ``baseline/<name>/...``."""
+# The code behind every representation metric (and this module, which assembles them).
+_PROTOCOL_MODULES = (
+    "mnistmax.evaluate",
+    "mnistmax.eval.knn",
+    "mnistmax.eval.linear_probe",
+    "mnistmax.eval.retrieval",
+    "mnistmax.eval.fewshot",
+    "mnistmax.eval.clustering",
+)
+
+
+_EVAL_FIELDS_NOT_IN_BASELINES = ("baselines", "figures", "pca_per_class", "pca_baseline")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Baseline:
+    """One cached baseline: its name in the keys, its label on screen, what it depends on."""
+
+    name: str
+    label: str
+    key: dict[str, Any]
+    compute: Any  # () -> dict[str, float]
+
+    @property
+    def stored_key(self) -> dict[str, Any]:
+        """The key as JSON stores it (tuples become lists)."""
+        return dict(json.loads(json.dumps(self.key)))
+
+    @property
+    def file_name(self) -> str:
+        return (
+            hashlib.sha256(json.dumps(self.key, sort_keys=True).encode()).hexdigest()[:16] + ".json"
+        )
+
+
+def _read_cached(path: Path, key: dict[str, Any]) -> dict[str, float] | None:
+    if not path.is_file():
+        return None
+    try:
+        stored = read_json(path)
+    except (OSError, ValueError):
+        return None  # a damaged cache entry is recomputed
+    return dict(stored["metrics"]) if stored.get("key") == key else None
+
+
+def _baselines(cfg: RunConfig, splits: Splits, device: torch.device) -> list[_Baseline]:
+    """The baselines ``cfg`` asks for, each with the checksummed key of what it depends on."""
+    from mnistmax.data import catalog
     from mnistmax.models.encoders import build_encoder
 
-    data_key = dataclasses.asdict(dataclasses.replace(cfg.data, root=None, train_per_class=None))
-    # Fine-tuning settings do not change any baseline (the scratch arm is its own baseline).
-    ev_key = {k: v for k, v in dataclasses.asdict(cfg.eval).items() if not k.startswith("finetune")}
-    out: dict[str, float] = {}
+    data_key = {
+        "md5": catalog.DATASETS[cfg.data.dataset].md5s,
+        "split": dataclasses.asdict(dataclasses.replace(cfg.data, root=None, train_per_class=None)),
+    }
+    # Only the fields that change a baseline's numbers (fine-tuning's scratch arm is its own
+    # baseline; figures and switches of whole baselines change none).
+    ev_key = {
+        k: v
+        for k, v in dataclasses.asdict(cfg.eval).items()
+        if not k.startswith("finetune") and k not in _EVAL_FIELDS_NOT_IN_BASELINES
+    }
+    common = {"data": data_key, "eval": ev_key, "code": _source_digest(*_PROTOCOL_MODULES)}
 
     def raw() -> dict[str, float]:
         feats = {s: getattr(splits, s).x.flatten(1) for s in ("train", "val", "test")}
         return representation_metrics(feats, splits, cfg.eval, prefix="")
 
-    key = {"v": PROTOCOL_VERSION, "baseline": "raw_pixels", "data": data_key, "eval": ev_key}
-    out |= {f"baseline/raw_pixels/{k}": v for k, v in _cached(cfg.data.root, key, raw).items()}
-
-    if cfg.eval.pca_baseline:
-
-        def pca50() -> dict[str, float]:
-            return representation_metrics(pca_features(splits, 50), splits, cfg.eval, prefix="")
-
-        key = {"v": PROTOCOL_VERSION, "baseline": "pca50", "data": data_key, "eval": ev_key}
-        out |= {f"baseline/pca50/{k}": v for k, v in _cached(cfg.data.root, key, pca50).items()}
+    def pca50() -> dict[str, float]:
+        return representation_metrics(pca_features(splits, 50), splits, cfg.eval, prefix="")
 
     def random_init() -> dict[str, float]:
         torch.manual_seed(cfg.train.seed)
@@ -243,18 +304,61 @@ def baseline_metrics(cfg: RunConfig, splits: Splits, device: torch.device) -> di
         feats = {s: embed(enc, getattr(splits, s).x) for s in ("train", "val", "test")}
         return representation_metrics(feats, splits, cfg.eval, prefix="")
 
-    key = {
-        "v": PROTOCOL_VERSION,
-        "baseline": "random_init",
-        "data": data_key,
-        "eval": ev_key,
+    out = [_Baseline("raw_pixels", "raw pixels", {"baseline": "raw_pixels", **common}, raw)]
+    if cfg.eval.pca_baseline:
+        out.append(_Baseline("pca50", "PCA-50", {"baseline": "pca50", **common}, pca50))
+    encoder_key = {
         "model": dataclasses.asdict(cfg.model),
         "seed": cfg.train.seed,
         "torch": torch.__version__,
+        "encoder_code": _source_digest("mnistmax.models.encoders", "mnistmax.eval.embed"),
     }
-    out |= {
-        f"baseline/random_init/{k}": v for k, v in _cached(cfg.data.root, key, random_init).items()
-    }
+    out.append(
+        _Baseline(
+            "random_init",
+            f"random-init {cfg.model.encoder}",
+            {"baseline": "random_init", **common, **encoder_key},
+            random_init,
+        )
+    )
+    return out
+
+
+def baseline_metrics(
+    cfg: RunConfig, splits: Splits, device: torch.device, *, quiet: bool = True
+) -> dict[str, float]:
+    """Raw-pixel, PCA-50 and random-init-encoder metrics (cached), keyed ``baseline/<name>/...``.
+
+    Each baseline is computed once per machine and stored under the data root
+    (``baselines/<checksum>.json``); a run whose baselines are missing says so, shows a
+    progress bar over them and how long they took (unless ``quiet``).
+    """
+    from mnistmax.data.store import data_root
+
+    folder = data_root(cfg.data.root) / "baselines"
+    out: dict[str, float] = {}
+    missing: list[_Baseline] = []
+    for b in _baselines(cfg, splits, device):
+        cached = _read_cached(folder / b.file_name, b.stored_key)
+        if cached is None:
+            missing.append(b)
+        else:
+            out |= {f"baseline/{b.name}/{k}": v for k, v in cached.items()}
+    if missing:
+        tic = time.perf_counter()
+        if not quiet:
+            labels = ", ".join(b.label for b in missing)
+            print(
+                f"mnistmax: computing baselines for {cfg.data.dataset} ({labels}), once per "
+                f"machine; cached in {folder}",
+                flush=True,
+            )
+        for b in progress(missing, quiet=quiet, desc="baselines", total=len(missing)):
+            metrics = b.compute()
+            write_json_atomic(folder / b.file_name, {"key": b.stored_key, "metrics": metrics})
+            out |= {f"baseline/{b.name}/{k}": v for k, v in metrics.items()}
+        if not quiet:
+            print(f"mnistmax: baselines computed in {time.perf_counter() - tic:.1f} s", flush=True)
     return out
 
 
@@ -265,41 +369,51 @@ def evaluate_run(
     splits: Splits | None = None,
     started: float | None = None,
     eval_config: EvalConfig | None = None,
+    clock: Stopwatch | None = None,
+    quiet: bool = True,
 ) -> dict[str, Any]:
     """Evaluate a finished run; writes ``eval.json`` and ``embeddings_test.npz``; returns metrics.
 
     ``started`` (a ``time.perf_counter()`` value) adds ``wall_seconds``: train + figures + eval.
     ``eval_config`` replaces the run's own ``eval`` section (e.g. ``mnistmax eval --finetune``);
-    eval.json then records it under ``eval_config``.
+    eval.json then records it under ``eval_config``. ``clock`` times the phases (its phases so far
+    and this evaluation's are written to eval.json as ``timings``); ``quiet`` silences the
+    baselines' message and progress bar.
     """
     from mnistmax.eval.knn import knn_accuracy
     from mnistmax.train.loop import load_method
 
-    method, cfg = load_method(run, "best", device)
-    if eval_config is not None:
-        cfg = dataclasses.replace(cfg, eval=eval_config)
-    if splits is None:
-        splits = load_splits(cfg.data, device)
-    feats = {s: embed(method, getattr(splits, s).x) for s in ("train", "val", "test")}
-    results: dict[str, Any] = {"run": str(run.path), "preset": cfg.preset, "method": cfg.method}
-    results |= representation_metrics(feats, splits, cfg.eval)
-    labelled = labelled_indices(splits, cfg.data)
-    if labelled is not None:
-        # The kNN that sees only the labels the run trained with.
-        acc = knn_accuracy(
-            feats["train"][labelled],
-            splits.train.y[labelled],
-            feats["test"],
-            splits.test.y,
-            ks=(20,),
-            tau=cfg.eval.knn_tau,
-            num_classes=splits.num_classes,
-        )
-        results["test/knn@20_labelled_only"] = acc[20]
-    if cfg.eval.finetune:
-        results |= finetune_metrics(method, cfg, splits)
+    clock = clock or Stopwatch()
+    with clock("evaluation"):
+        with clock("evaluation/embed"):
+            method, cfg = load_method(run, "best", device)
+            if eval_config is not None:
+                cfg = dataclasses.replace(cfg, eval=eval_config)
+            if splits is None:
+                splits = load_splits(cfg.data, device)
+            feats = {s: embed(method, getattr(splits, s).x) for s in ("train", "val", "test")}
+        results: dict[str, Any] = {"run": str(run.path), "preset": cfg.preset, "method": cfg.method}
+        results |= representation_metrics(feats, splits, cfg.eval, clock=clock)
+        labelled = labelled_indices(splits, cfg.data)
+        if labelled is not None:
+            # The kNN that sees only the labels the run trained with.
+            with clock("evaluation/knn"):
+                acc = knn_accuracy(
+                    feats["train"][labelled],
+                    splits.train.y[labelled],
+                    feats["test"],
+                    splits.test.y,
+                    ks=(20,),
+                    tau=cfg.eval.knn_tau,
+                    num_classes=splits.num_classes,
+                )
+            results["test/knn@20_labelled_only"] = acc[20]
+        if cfg.eval.finetune:
+            with clock("evaluation/finetune"):
+                results |= finetune_metrics(method, cfg, splits)
     if cfg.eval.baselines:
-        results |= baseline_metrics(cfg, splits, device)
+        with clock("baselines"):
+            results |= baseline_metrics(cfg, splits, device, quiet=quiet)
     if eval_config is not None:
         results["eval_config"] = dataclasses.asdict(eval_config)
     last = load_checkpoint(run.last_checkpoint)
@@ -312,6 +426,7 @@ def evaluate_run(
     results["train_precision"] = str(last.get("precision", "fp32"))
     if started is not None:
         results["wall_seconds"] = time.perf_counter() - started
+    results["timings"] = clock.rounded()
     write_json_atomic(run.path / "eval.json", results)
     save_embeddings(run.path / "embeddings_test.npz", feats["test"], splits.test.y)
     return results

@@ -14,6 +14,7 @@ from mnistmax.data.splits import Splits, labelled, load_splits, per_class_subset
 from mnistmax.device import resolve_device
 from mnistmax.eval.embed import embed
 from mnistmax.methods.base import Method
+from mnistmax.timing import Stopwatch
 from mnistmax.train.loop import FitResult, fit
 from mnistmax.train.runlog import RunDir
 
@@ -62,33 +63,49 @@ def train_run(
     evaluate: bool = True,
     stop_after_epochs: int | None = None,
 ) -> dict[str, Any]:
-    """Train (or resume) the run in ``out``, write its figures, evaluate it; return eval.json."""
+    """Train (or resume) the run in ``out``, write its figures, evaluate it; return eval.json.
+
+    eval.json's ``timings`` splits this call's wall time: ``setup`` (data and model), ``train``
+    (the training steps), ``validation`` (the rest of the loop: per-epoch validation, traces,
+    checkpoints, the optimiser's set-up), ``figures``, ``evaluation`` (with its parts) and
+    ``baselines``.
+    """
     from mnistmax.evaluate import evaluate_run
     from mnistmax.methods import build_method
 
     wall = time.perf_counter()
-    device = resolve_device(cfg.train.device)
-    run = RunDir(out)
-    if not (run.path / "config.json").exists():
-        run.create(cfg, str(device))
-    full = load_splits(cfg.data, device)
-    splits = labelled(full, cfg.data)
-    trace_idx = trace_indices(splits, cfg.eval.pca_per_class)
-    trace_x = splits.test.x[trace_idx]
-    seed_everything(cfg.train.seed)  # before the model is built: its init draws from it
-    method = build_method(cfg)
+    clock = Stopwatch()
+    with clock("setup"):
+        device = resolve_device(cfg.train.device)
+        run = RunDir(out)
+        if not (run.path / "config.json").exists():
+            run.create(cfg, str(device))
+        full = load_splits(cfg.data, device)
+        splits = labelled(full, cfg.data)
+        trace_idx = trace_indices(splits, cfg.eval.pca_per_class)
+        trace_x = splits.test.x[trace_idx]
+        seed_everything(cfg.train.seed)  # before the model is built: its init draws from it
+        method = build_method(cfg)
 
     def trace(m: Method) -> torch.Tensor:
         return torch.nn.functional.normalize(embed(m, trace_x), dim=1)
 
+    tic = time.perf_counter()
     result = fit(
         method, splits, cfg, run, trace=trace, quiet=quiet, stop_after_epochs=stop_after_epochs
     )
+    clock.add("train", result.step_seconds)
+    clock.add("validation", time.perf_counter() - tic - result.step_seconds)
     if stop_after_epochs is not None and stop_after_epochs < cfg.train.epochs:
         return {}
     if cfg.eval.figures:
-        write_figures(run, result, splits.test.y[trace_idx].cpu().numpy(), splits.class_names)
-    metrics = evaluate_run(run, device=device, splits=full, started=wall) if evaluate else {}
+        with clock("figures"):
+            write_figures(run, result, splits.test.y[trace_idx].cpu().numpy(), splits.class_names)
+    metrics = (
+        evaluate_run(run, device=device, splits=full, started=wall, clock=clock, quiet=quiet)
+        if evaluate
+        else {}
+    )
     if cfg.train.tensorboard:
         from mnistmax.train.tensorboard import log_run_outputs
 

@@ -68,6 +68,14 @@ def test_run_writes_every_output(quick_run: Path) -> None:
         "train_img_per_s",
     ):
         assert key in metrics, key
+    # Where the time went: the top-level phases add up to (a little less than) the wall time.
+    timings = metrics["timings"]
+    top = {k: v for k, v in timings.items() if "/" not in k}
+    assert set(top) == {"setup", "train", "validation", "figures", "evaluation", "baselines"}
+    assert {"evaluation/embed", "evaluation/knn", "evaluation/retrieval"} <= set(timings)
+    assert all(v >= 0 for v in timings.values())
+    assert sum(top.values()) <= metrics["wall_seconds"] + 0.01
+    assert timings["train"] == pytest.approx(metrics["train_seconds"], abs=2e-3)
     emb = np.load(quick_run / "embeddings_test.npz")
     assert emb["embeddings"].shape == (1000, cfg.model.embed_dim) and emb["labels"].shape == (1000,)
     epochs = [json.loads(line) for line in (quick_run / "metrics.jsonl").read_text().splitlines()]

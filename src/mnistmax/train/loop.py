@@ -41,6 +41,9 @@ class FitResult:
     train_seconds: float
     train_img_per_s: float
     trace: torch.Tensor | None  # (epochs + 1, ...) outputs of the trace function per epoch
+    # Seconds of training steps in this call (train_seconds also counts resumed epochs); the
+    # rest of fit's wall time is set-up, per-epoch validation, traces and checkpoints.
+    step_seconds: float = 0.0
 
 
 def build_optimizer(method: Method, cfg: RunConfig) -> torch.optim.Optimizer:
@@ -157,6 +160,7 @@ def fit(
     traces: list[torch.Tensor] = []
     start_epoch, best_epoch, best = 0, 0, -math.inf
     train_seconds, images_seen, bad_epochs = 0.0, 0, 0
+    step_seconds = 0.0
 
     def record_trace() -> None:
         if trace is not None:
@@ -225,6 +229,7 @@ def fit(
                     tb.scalars({"step/train_loss": loss_now}, (epoch - 1) * steps + step + 1)
         epoch_seconds = time.perf_counter() - tic
         train_seconds += epoch_seconds
+        step_seconds += epoch_seconds
         images_seen += epoch_images
 
         record: dict[str, Any] = {"kind": "epoch", "epoch": epoch, "lr": scheduler.lr}
@@ -295,6 +300,7 @@ def fit(
         train_seconds=train_seconds,
         train_img_per_s=images_seen / max(train_seconds, 1e-9),
         trace=torch.stack(traces) if traces else None,
+        step_seconds=step_seconds,
     )
 
 
