@@ -75,11 +75,15 @@ FAST_EVAL = EvalConfig(fewshot=False, clustering=False)
 
 @preset("triplet_reference")
 def _triplet_reference() -> RunConfig:
-    # The reference's fast mode: 100 images per class, batch 64 triplets, Adam 1e-3,
-    # 20 epochs × 15 steps, margin 1.0, random triplets, consistent augmentation, seed_cnn.
+    # The reference's fast mode: 100 images per class, batch 64 triplets, Adam, 20 epochs × 15
+    # steps, margin 1.0, random triplets, consistent augmentation, seed_cnn.
     # Its plateau halving watched the test loss. A plateau on validation kNN halves the rate
     # during the early dip every triplet run shows (kNN falls for 2–4 epochs before it rises)
     # and stalls training (85.8% test kNN@20 against 88% with a constant rate), so: constant.
+    # The one departure from its hyper-parameters: Adam at 3e-4, not 1e-3. The dip is the loss
+    # undoing the random encoder's features, which already score ~89% kNN@20; a smaller step
+    # keeps more of them. Chosen on the validation split (kNN@20, 55k bank, 5 seeds each):
+    # 2e-3 85.1, 1e-3 90.6, 5e-4 93.2, 3e-4 93.6, 2e-4 93.1, 1e-4 92.9 (docs/results.md).
     return RunConfig(
         method="triplet",
         data=DataConfig(dataset="mnist", train_per_class=100),
@@ -89,7 +93,7 @@ def _triplet_reference() -> RunConfig:
             steps_per_epoch=15,
             batch_size=64,
             optimizer="adam",
-            lr=1e-3,
+            lr=3e-4,
             schedule="constant",
         ),
         triplet=TripletConfig(
