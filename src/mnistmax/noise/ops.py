@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from mnistmax.errors import ConfigError
+from mnistmax.noise._tables import KNOB_TABLES
 
 Params = dict[str, torch.Tensor]
 ImageShape = tuple[int, int, int]
@@ -95,8 +96,6 @@ class Noise:
     doc: str = ""
 
     def __init__(self, table: Sequence[float] | None = None) -> None:
-        from mnistmax.noise.calibration import KNOB_TABLES
-
         self.table = tuple(table) if table is not None else KNOB_TABLES.get(self.name)
 
     def knob(self, intensity: torch.Tensor) -> torch.Tensor:
@@ -596,12 +595,11 @@ class Mixed(Noise):
         only: the composed halves never reach a type's own severe end, e.g. three full
         erosion steps)."""
         super().__init__(table)
-        from mnistmax.noise import build_noise
-
         if not 0.0 <= single <= 1.0:
             raise ConfigError(f"the single-type share must be in [0, 1], got {single}")
         self.single = single
-        self.ops = [build_noise(n) for n in self.pool]
+        by_name = {cls.name: cls for cls in (*GRAY_TYPES, *ADDITIVE_TYPES)}  # as registered
+        self.ops = [by_name[n]() for n in self.pool]
 
     def knob(self, intensity: torch.Tensor) -> torch.Tensor:
         return intensity

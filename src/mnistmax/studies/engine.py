@@ -117,7 +117,7 @@ def open_study(spec: StudySpec, url: str, *, heartbeat_s: int | None = None) -> 
     import optuna
 
     _quiet_optuna()
-    storage = open_storage(url, heartbeat_s=heartbeat_s)
+    storage = open_storage(url, heartbeat_s=heartbeat_s, on_stale=requeue_stale)
     study = optuna.create_study(
         storage=storage,
         study_name=spec.name,

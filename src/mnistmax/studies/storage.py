@@ -21,7 +21,7 @@ import contextlib
 import datetime as _dt
 import hashlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +90,12 @@ def redact(url: str) -> str:
         return "<unparsable URL>"
 
 
-def open_storage(url: str, *, heartbeat_s: int | None = None) -> Any:
+def open_storage(
+    url: str, *, heartbeat_s: int | None = None, on_stale: Callable[[Any, Any], None] | None = None
+) -> Any:
     """An optuna RDBStorage for ``url`` (tables created if needed), heartbeats every
-    ``heartbeat_s`` seconds; a trial silent for 3 × that is stale."""
+    ``heartbeat_s`` seconds; a trial silent for 3 × that is stale and handed to
+    ``on_stale(study, trial)`` (the engine re-queues its unit)."""
     import optuna
 
     parsed = check_url(url)
@@ -104,12 +107,10 @@ def open_storage(url: str, *, heartbeat_s: int | None = None) -> Any:
     else:
         kwargs["engine_kwargs"] = {"pool_pre_ping": True}
     if heartbeat_s is not None:
-        from mnistmax.studies.engine import requeue_stale
-
         kwargs |= {
             "heartbeat_interval": heartbeat_s,
             "grace_period": 3 * heartbeat_s,
-            "heartbeat_stale_trial_callback": requeue_stale,
+            "heartbeat_stale_trial_callback": on_stale,
         }
     try:
         with warnings.catch_warnings():
