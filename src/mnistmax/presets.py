@@ -8,7 +8,7 @@ training split; ``triplet_quick`` runs on the embedded ``mnist-mini`` for demos 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from mnistmax.config import (
     DataConfig,
@@ -20,7 +20,18 @@ from mnistmax.config import (
 )
 from mnistmax.errors import ConfigError
 
-PRESETS: dict[str, Callable[[], RunConfig]] = {}
+
+@dataclass(frozen=True)
+class Preset:
+    """A registered preset: its factory, one line on what it is for, whether it is the default
+    of its method (what ``mnistmax train METHOD`` runs without ``--preset``)."""
+
+    factory: Callable[[], RunConfig]
+    about: str
+    default: bool = False
+
+
+PRESETS: dict[str, Preset] = {}
 
 # Other modules that register presets with @preset (imported on first look-up).
 PRESET_MODULES: tuple[str, ...] = ("mnistmax.ssl_presets", "mnistmax.denoise.presets")
@@ -33,11 +44,14 @@ def _load_all() -> None:
         importlib.import_module(module)
 
 
-def preset(name: str) -> Callable[[Callable[[], RunConfig]], Callable[[], RunConfig]]:
-    """Register a preset factory under ``name`` (the config records the name)."""
+def preset(
+    name: str, *, about: str, default: bool = False
+) -> Callable[[Callable[[], RunConfig]], Callable[[], RunConfig]]:
+    """Register a preset factory under ``name`` (the config records the name); ``about`` is the
+    line ``--list-presets`` shows; ``default`` makes it its method's preset when none is named."""
 
     def deco(factory: Callable[[], RunConfig]) -> Callable[[], RunConfig]:
-        PRESETS[name] = lambda: replace(factory(), preset=name)
+        PRESETS[name] = Preset(lambda: replace(factory(), preset=name), about, default)
         return factory
 
     return deco
@@ -47,24 +61,53 @@ def get_preset(name: str, method: str | None = None) -> RunConfig:
     """The preset ``name``; if ``method`` is given it must be that preset's method."""
     _load_all()
     if name not in PRESETS:
-        choices = [n for n in sorted(PRESETS) if method is None or PRESETS[n]().method == method]
+        choices = [n for n in sorted(PRESETS) if method is None or _method(n) == method]
         raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(choices)}")
-    cfg = PRESETS[name]()
+    cfg = PRESETS[name].factory()
     if method is not None and cfg.method != method:
         raise ConfigError(f"preset {name!r} is for method {cfg.method!r}, not {method!r}")
     return cfg
 
 
+def _method(name: str) -> str:
+    return PRESETS[name].factory().method
+
+
+def default_preset(method: str) -> str:
+    """The name of ``method``'s default preset."""
+    _load_all()
+    names = [n for n in sorted(PRESETS) if PRESETS[n].default and _method(n) == method]
+    if len(names) != 1:
+        raise ConfigError(f"method {method!r} has no default preset; name one with --preset")
+    return names[0]
+
+
+def preset_about(name: str) -> str:
+    """The one line that says what preset ``name`` is for."""
+    _load_all()
+    return PRESETS[name].about
+
+
 def preset_methods() -> list[str]:
     """Methods trained by ``mnistmax train`` that have a preset (denoising has its own command)."""
     _load_all()
-    return sorted({factory().method for factory in PRESETS.values()} - {"denoise"})
+    return sorted({_method(n) for n in PRESETS} - {"denoise"})
 
 
 def preset_names(method: str | None = None) -> list[str]:
     """Preset names, optionally only those of one method."""
     _load_all()
-    return [n for n in sorted(PRESETS) if method is None or PRESETS[n]().method == method]
+    return [n for n in sorted(PRESETS) if method is None or _method(n) == method]
+
+
+def preset_listing(method: str) -> str:
+    """``--list-presets``: one line per preset of ``method``, the default marked."""
+    names = preset_names(method)
+    width = max(len(n) for n in names)
+    default = default_preset(method)
+    return "\n".join(
+        f"{n:<{width}}  {'(default) ' if n == default else ''}{preset_about(n)}" for n in names
+    )
 
 
 # The triplet issue's evaluation (kNN, linear probe, P@1, MAP@R, baselines) without few-shot and
@@ -73,7 +116,10 @@ def preset_names(method: str | None = None) -> list[str]:
 FAST_EVAL = EvalConfig(fewshot=False, clustering=False)
 
 
-@preset("triplet_reference")
+@preset(
+    "triplet_reference",
+    about="the reference project's fast mode in our protocol: 1,000 labels, its encoder, 300 steps",
+)
 def _triplet_reference() -> RunConfig:
     # The reference's fast mode: 100 images per class, batch 64 triplets, Adam, 20 epochs × 15
     # steps, margin 1.0, random triplets, consistent augmentation, seed_cnn.
@@ -106,7 +152,11 @@ def _triplet_reference() -> RunConfig:
     )
 
 
-@preset("triplet_fast")
+@preset(
+    "triplet_fast",
+    about="our recipe on the same 1,000 labels: conv_small, semi-hard mining, 150 bf16 steps",
+    default=True,
+)
 def _triplet_fast() -> RunConfig:
     return RunConfig(
         method="triplet",
@@ -136,7 +186,7 @@ def _triplet_fast() -> RunConfig:
     )
 
 
-@preset("triplet_full")
+@preset("triplet_full", about="the whole 55k training split: 10 epochs, kNN@1 ≈ 99.5%")
 def _triplet_full() -> RunConfig:
     return RunConfig(
         method="triplet",
@@ -161,7 +211,7 @@ def _triplet_full() -> RunConfig:
     )
 
 
-@preset("triplet_quick")
+@preset("triplet_quick", about="seconds on the embedded mnist-mini: smoke runs, tests, demos")
 def _triplet_quick() -> RunConfig:
     # Seconds on the embedded mini dataset: smoke runs, tests and demos.
     return RunConfig(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -60,3 +61,34 @@ def test_reference_preset_is_the_reference_protocol() -> None:
         "shared",
     )
     assert (cfg.model.encoder, cfg.model.embed_dim) == ("seed_cnn", 128)
+
+
+def test_every_method_has_one_default_preset(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib
+
+    from mnistmax.cli.main import main
+    from mnistmax.methods import METHOD_MODULES, METHODS
+    from mnistmax.presets import default_preset, preset_about
+
+    for module in METHOD_MODULES:
+        importlib.import_module(module)
+    assert len(METHODS.names()) >= 8
+    for method in METHODS.names():
+        name = default_preset(method)
+        assert get_preset(name).method == method and preset_about(name)
+        command = ["denoise", "train"] if method == "denoise" else ["train", method]
+        assert main([*command, "--list-presets"]) == 0
+        listing = capsys.readouterr().out
+        assert re.search(rf"^{name} +\(default\) ", listing, re.MULTILINE), listing
+        assert len(re.findall(r"\(default\)", listing)) == 1
+
+
+def test_train_without_a_preset_runs_the_default() -> None:
+    import argparse
+
+    from mnistmax.cli.train_cmd import resolve_config
+
+    args = argparse.Namespace(
+        method="simclr", preset=None, overrides=[], seed=None, device="auto", data_root=None
+    )
+    assert resolve_config(args).preset == "simclr_standard"

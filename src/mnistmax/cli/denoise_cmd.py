@@ -19,7 +19,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser("denoise", help="denoising autoencoders: train and evaluate")
     dsub = p.add_subparsers(dest="denoise_command", metavar="ACTION")
     t = dsub.add_parser("train", help="train a denoiser (resumes an interrupted run in --out)")
-    add_common(t, preset="dae_quick")
+    add_common(t, preset=None)
+    t.add_argument(
+        "--preset", default=None, help="named preset (default: marked in --list-presets)"
+    )
     t.add_argument(
         "--set",
         dest="overrides",
@@ -86,9 +89,9 @@ def resolve_denoise_config(args: argparse.Namespace) -> Any:
     from dataclasses import replace
 
     from mnistmax.config import apply_overrides
-    from mnistmax.presets import get_preset
+    from mnistmax.presets import default_preset, get_preset
 
-    cfg = get_preset(args.preset, "denoise")
+    cfg = get_preset(args.preset or default_preset("denoise"), "denoise")
     cfg = apply_overrides(cfg, args.overrides)
     if args.model:
         cfg = replace(cfg, denoise=replace(cfg.denoise, model=args.model))
@@ -124,9 +127,9 @@ def print_denoise_summary(metrics: dict[str, Any]) -> None:
 def run_denoise_train(args: argparse.Namespace) -> int:
     """Handler of ``mnistmax denoise train``."""
     if args.list_presets:
-        from mnistmax.presets import preset_names
+        from mnistmax.presets import preset_listing
 
-        print("\n".join(preset_names("denoise")))
+        print(preset_listing("denoise"))
         return 0
     cfg = resolve_denoise_config(args)
     out = args.out or f"runs/{cfg.preset}_{cfg.denoise.model}_seed{cfg.train.seed}"

@@ -16,7 +16,9 @@ def register(sub: Any) -> None:
     p.add_argument("method", choices=preset_methods(), help="method to train")
     add_common(p, preset=None)
     p.add_argument(
-        "--preset", default=None, help="named preset (default: <method>_fast); see --list-presets"
+        "--preset",
+        default=None,
+        help="named preset (default: marked in --list-presets)",
     )
     p.add_argument(
         "--set",
@@ -39,9 +41,9 @@ def resolve_config(args: argparse.Namespace) -> Any:
     from dataclasses import replace
 
     from mnistmax.config import apply_overrides
-    from mnistmax.presets import get_preset
+    from mnistmax.presets import default_preset, get_preset
 
-    cfg = get_preset(args.preset or f"{args.method}_fast", args.method)
+    cfg = get_preset(args.preset or default_preset(args.method), args.method)
     cfg = apply_overrides(cfg, args.overrides)
     if args.seed is not None:
         cfg = replace(cfg, train=replace(cfg.train, seed=args.seed))
@@ -55,9 +57,9 @@ def resolve_config(args: argparse.Namespace) -> Any:
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``mnistmax train``."""
     if args.list_presets:
-        from mnistmax.presets import preset_names
+        from mnistmax.presets import preset_listing
 
-        print("\n".join(preset_names(args.method)))
+        print(preset_listing(args.method))
         return 0
     cfg = resolve_config(args)
     out = args.out or f"runs/{cfg.preset}_seed{cfg.train.seed}"

@@ -36,7 +36,11 @@ def _train(**kw: object) -> TrainConfig:
     return TrainConfig(**base)  # type: ignore[arg-type]
 
 
-@preset("dae_quick")
+@preset(
+    "dae_quick",
+    about="seconds to a minute on the embedded mnist-mini: demos, CI, tests",
+    default=True,
+)
 def _dae_quick() -> RunConfig:
     return RunConfig(
         method="denoise",
@@ -53,7 +57,10 @@ def _dae_quick() -> RunConfig:
     )
 
 
-@preset("dae_reference")
+@preset(
+    "dae_reference",
+    about="the reference's conv autoencoder with BCE on our mixed noise zoo",
+)
 def _dae_reference() -> RunConfig:
     return RunConfig(
         method="denoise",
@@ -77,7 +84,10 @@ def _dae_reference() -> RunConfig:
     )
 
 
-@preset("dae_best")
+@preset(
+    "dae_best",
+    about="our recipe: U-Net, clean and single-type images, a short curriculum",
+)
 def _dae_best() -> RunConfig:
     return RunConfig(
         method="denoise",
@@ -100,7 +110,10 @@ def _dae_best() -> RunConfig:
     )
 
 
-@preset("dae_ablation")
+@preset(
+    "dae_ablation",
+    about="the constrained denoiser: additive noise, output = input x mask",
+)
 def _dae_ablation() -> RunConfig:
     return RunConfig(
         method="denoise",
