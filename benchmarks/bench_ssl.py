@@ -53,7 +53,7 @@ def throughput(
     from mnistmax.config import ModelConfig, RunConfig
     from mnistmax.methods import build_method
     from mnistmax.models.encoders import build_encoder
-    from mnistmax.ssl_presets import METHOD_SSL
+    from mnistmax.presets.ssl import METHOD_SSL
     from mnistmax.train.precision import autocast
 
     cpu = torch.device("cpu")

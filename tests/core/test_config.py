@@ -53,7 +53,7 @@ def test_reference_preset_is_the_reference_protocol() -> None:
     cfg = get_preset("triplet_reference")
     assert cfg.data.train_per_class == 100
     assert (cfg.train.batch_size, cfg.train.epochs, cfg.train.steps_per_epoch) == (64, 20, 15)
-    # Adam as the reference; its rate 1e-3 became 3e-4, chosen on validation (presets.py).
+    # Adam as the reference; its rate 1e-3 became 3e-4, chosen on validation (presets/triplet.py).
     assert (cfg.train.optimizer, cfg.train.lr) == ("adam", 3e-4)
     assert (cfg.triplet.margin, cfg.triplet.miner, cfg.triplet.augment_mode) == (
         1.0,

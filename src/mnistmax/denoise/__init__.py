@@ -1,2 +1,3 @@
-"""Denoising autoencoders end to end: presets, training runner, reference classifier,
-evaluation sweep against classical baselines, and figures (see ``mnistmax denoise``)."""
+"""Denoising autoencoders end to end: training runner, reference classifier, evaluation sweep
+against classical baselines, and figures (see ``mnistmax denoise``); the presets live in
+:mod:`mnistmax.presets.denoise`."""

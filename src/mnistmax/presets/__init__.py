@@ -1,0 +1,31 @@
+"""Presets: named, complete :class:`~mnistmax.config.RunConfig` values, each with a line on what it
+is for, one of them its method's default. One home, one schema: ``triplet.py``, ``ssl.py`` and
+``denoise.py`` register theirs with :func:`preset`; everything else asks :func:`get_preset`,
+:func:`default_preset` and friends. Nothing in this package imports the training code.
+"""
+
+from mnistmax.presets.registry import (
+    PRESET_MODULES,
+    PRESETS,
+    Preset,
+    default_preset,
+    get_preset,
+    preset,
+    preset_about,
+    preset_listing,
+    preset_methods,
+    preset_names,
+)
+
+__all__ = [
+    "PRESETS",
+    "PRESET_MODULES",
+    "Preset",
+    "default_preset",
+    "get_preset",
+    "preset",
+    "preset_about",
+    "preset_listing",
+    "preset_methods",
+    "preset_names",
+]
