@@ -1,6 +1,6 @@
-"""Encoders, heads and denoisers, each registered by name."""
+"""Encoders and denoisers, each registered by name. (Projection heads are built by the
+self-supervised methods from their ``ssl.projector`` spec: ``mnistmax.methods.ssl.build_mlp``.)"""
 
 from mnistmax.models.encoders import ENCODERS, build_encoder
-from mnistmax.models.heads import HEADS, build_head
 
-__all__ = ["ENCODERS", "HEADS", "build_encoder", "build_head"]
+__all__ = ["ENCODERS", "build_encoder"]
