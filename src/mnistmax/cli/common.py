@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def add_common(
@@ -37,3 +38,13 @@ def add_data_root(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="dataset cache folder (default: $MNISTMAX_DATA or ~/.cache/mnistmax)",
     )
+
+
+def load_run(args: argparse.Namespace) -> Any:
+    """``(RunDir, device)`` of the run folder ``args.run`` (one clear error if it is not one)."""
+    from mnistmax.device import resolve_device
+    from mnistmax.train.runlog import RunDir
+
+    run = RunDir(args.run)
+    run.config()  # clear error if not a run folder
+    return run, resolve_device(args.device)

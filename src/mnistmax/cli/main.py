@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "augment_cmd",
     "train_cmd",
     "eval_cmd",
+    "embed_cmd",
+    "viz_cmd",
     "denoise_cmd",
     "study_cmd",
     "report_cmd",
