@@ -90,6 +90,15 @@ def test_data_cannot_close_its_script_element() -> None:
     assert html.count("</script>") == 2  # the data element's and the viewer's own
 
 
+def test_run_names_in_the_run_selector_are_text() -> None:
+    name = "<img src=x onerror=alert(1)>"
+    run = {"name": name, "method": "<b>triplet</b>", "maps": {"pca": {}}}
+    html = explorer_html({"datasets": {}, "runs": [run], "k": 8})
+    selector = html.split('id="ex-run">')[1].split("</select>")[0]
+    assert "<img" not in selector and "<b>" not in selector
+    assert "&lt;img src=x onerror=alert(1)&gt;" in selector
+
+
 def test_neighbours_match_a_brute_force_search() -> None:
     rng = np.random.default_rng(0)
     z = rng.normal(size=(60, 5))

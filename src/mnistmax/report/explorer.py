@@ -1,4 +1,5 @@
-"""The interactive embedding explorer: page data (Python) and a small canvas viewer (inline JS).
+"""The interactive embedding explorer: page data (Python) and a small canvas viewer (its script
+and stylesheet are package files, ``report/assets/``, inlined into the self-contained page).
 
 For every representation run with ``embeddings_test.npz`` the explorer shows a fixed subset of
 test digits (``per_class`` of each class, seed 0; the same digits for every run of a dataset)
@@ -21,6 +22,8 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Sequence
+from html import escape
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,15 @@ import numpy as np
 
 from mnistmax.errors import MnistmaxError
 from mnistmax.report.collect import RunRecord
+
+
+def _asset(name: str) -> str:
+    return (resources.files("mnistmax.report") / "assets" / name).read_text(encoding="utf-8")
+
+
+#: The explorer's stylesheet and script: package files (``report/assets/``), not Python strings.
+EXPLORER_CSS = _asset("explorer.css")
+EXPLORER_JS = _asset("explorer.js")
 
 MAP_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 CACHE_VERSION = 1
@@ -277,7 +289,7 @@ def data_script(data: dict[str, Any]) -> str:
 def explorer_html(data: dict[str, Any]) -> str:
     """The explorer's markup, data and script (placed inside the report's body)."""
     options = "".join(
-        f'<option value="{i}">{r["name"]} ({r["method"]})</option>'
+        f'<option value="{i}">{escape(r["name"])} ({escape(r["method"])})</option>'
         for i, r in enumerate(data["runs"])
     )
     kinds = list(data["runs"][0]["maps"]) if data["runs"] else []
@@ -310,207 +322,4 @@ def explorer_html(data: dict[str, Any]) -> str:
 </div>
 {data_script(data)}
 <script>{EXPLORER_JS}</script>
-"""
-
-
-EXPLORER_CSS = """
-.explorer{border:1px solid #ddd;border-radius:6px;padding:10px;background:#fafafa}
-.ex-controls{display:flex;flex-wrap:wrap;gap:14px;align-items:center;margin-bottom:8px}
-.ex-controls label{font-size:14px}
-.ex-main{display:flex;gap:14px;align-items:flex-start}
-.ex-plot{position:relative}
-.ex-title{font-weight:600;font-size:14px;margin-bottom:4px}
-#ex-canvas{border:1px solid #ccc;background:#fff;cursor:crosshair;display:block}
-.ex-tooltip{position:absolute;pointer-events:none;background:#fff;border:1px solid #888;
-  border-radius:4px;padding:4px;font-size:12px;box-shadow:0 1px 4px rgba(0,0,0,.3);z-index:5}
-.ex-tooltip img{width:84px;height:84px;image-rendering:pixelated;display:block;background:#000}
-.ex-side{min-width:220px;max-width:320px}
-.ex-legend div{font-size:13px;display:flex;align-items:center;gap:6px;margin:2px 0}
-.ex-swatch{width:12px;height:12px;border-radius:50%;display:inline-block}
-.ex-neighbours ol{padding-left:0;list-style:none;display:flex;flex-wrap:wrap;gap:6px}
-.ex-nb{font-size:11px;text-align:center;cursor:pointer}
-.ex-nb img{width:56px;height:56px;image-rendering:pixelated;display:block;background:#000}
-.ex-hint{font-size:12px;color:#555}
-"""
-
-# Plain ES5 so any browser runs it; it only reads the JSON element above and draws on a canvas.
-EXPLORER_JS = r"""
-(function () {
-  "use strict";
-  var DATA = JSON.parse(document.getElementById("explorer-data").textContent);
-  var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                 "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
-                 "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"];
-  var W = 640, H = 520, PAD = 18, R = 3.2, HIT = 8;
-  var $ = function (id) { return document.getElementById(id); };
-  var canvas = $("ex-canvas"), ctx = canvas.getContext("2d");
-  var runSel = $("ex-run"), mapSel = $("ex-map"), colourSel = $("ex-colour");
-  var slider = $("ex-epoch"), epochLabel = $("ex-epoch-label"), title = $("ex-title");
-  var tip = $("ex-tooltip"), tipImg = $("ex-tip-img"), tipText = $("ex-tip-text");
-  var legend = $("ex-legend"), nbPanel = $("ex-neighbours");
-  var state = { run: 0, map: "pca", colour: "label", epoch: 0, selected: -1 };
-  var screen = [], drawn = {};
-  var dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
-  canvas.style.width = W + "px"; canvas.style.height = H + "px";
-
-  function run() { return DATA.runs[state.run]; }
-  function pool() { return DATA.datasets[run().dataset]; }
-  function hasMap(r, kind) { return kind === "epochs" ? !!r.frames : !!r.maps[kind]; }
-  function firstMap(r) { for (var k in r.maps) { return k; } return "epochs"; }
-
-  function view() {
-    var r = run();
-    if (state.map === "epochs" && r.frames) {
-      var f = r.frames, e = state.epoch;
-      return { points: f.points, xy: f.coords[e], clusters: f.clusters[e], nb: f.neighbours[e],
-               sims: f.sims[e], bounds: f.bounds, title: "PCA per epoch (final-epoch basis), " + f.titles[e] };
-    }
-    var m = r.maps[state.map];
-    return { points: r.points, xy: m.xy, clusters: r.clusters, nb: r.neighbours, sims: r.sims,
-             bounds: m.bounds, title: m.title + " of " + r.points.length + " test digits" };
-  }
-
-  function colourOf(v, i) {
-    return state.colour === "cluster" ? v.clusters[i] : pool().labels[v.points[i]];
-  }
-
-  function imageSrc(p) {
-    var imgs = pool().images;
-    return imgs ? "data:image/png;base64," + imgs[p] : "";
-  }
-
-  function render() {
-    var v = view(), b = v.bounds;
-    var sx = (W - 2 * PAD) / Math.max(b[1] - b[0], 1e-9), sy = (H - 2 * PAD) / Math.max(b[3] - b[2], 1e-9);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, W, H);
-    screen = []; drawn = {};
-    for (var i = 0; i < v.points.length; i++) {
-      var x = PAD + (v.xy[2 * i] - b[0]) * sx, y = H - PAD - (v.xy[2 * i + 1] - b[2]) * sy;
-      screen.push([x, y]);
-    }
-    for (i = 0; i < v.points.length; i++) {
-      var c = colourOf(v, i);
-      drawn[c] = (drawn[c] || 0) + 1;
-      ctx.fillStyle = PALETTE[c % PALETTE.length];
-      ctx.beginPath(); ctx.arc(screen[i][0], screen[i][1], R, 0, 2 * Math.PI); ctx.fill();
-    }
-    if (state.selected >= 0 && state.selected < v.points.length) {
-      ctx.lineWidth = 1.5; ctx.strokeStyle = "#000";
-      var ring = [state.selected].concat(v.nb[state.selected]);
-      for (i = 0; i < ring.length; i++) {
-        ctx.beginPath(); ctx.arc(screen[ring[i]][0], screen[ring[i]][1], i === 0 ? R + 4 : R + 2, 0, 2 * Math.PI);
-        ctx.stroke();
-      }
-    }
-    title.textContent = run().name + ": " + v.title;
-    canvas.setAttribute("data-classes", String(Object.keys(drawn).length));
-    canvas.setAttribute("data-points", String(v.points.length));
-    renderLegend();
-  }
-
-  function renderLegend() {
-    var names = pool().classNames, html = "";
-    for (var c = 0; c < names.length; c++) {
-      html += '<div class="ex-legend-item"><span class="ex-swatch" style="background:' + PALETTE[c % PALETTE.length] +
-        '"></span>' + (state.colour === "cluster" ? "cluster → " : "") + names[c] +
-        " <small>(" + (drawn[c] || 0) + ")</small></div>";
-    }
-    legend.innerHTML = html;
-  }
-
-  function nearest(ev) {
-    var rect = canvas.getBoundingClientRect();
-    var mx = (ev.clientX - rect.left) * (W / rect.width), my = (ev.clientY - rect.top) * (H / rect.height);
-    var best = -1, bd = HIT * HIT;
-    for (var i = 0; i < screen.length; i++) {
-      var dx = screen[i][0] - mx, dy = screen[i][1] - my, d = dx * dx + dy * dy;
-      if (d <= bd) { bd = d; best = i; }
-    }
-    return { index: best, x: mx, y: my };
-  }
-
-  function describe(v, i) {
-    var p = v.points[i], names = pool().classNames;
-    return "test #" + pool().testIndex[p] + " · label " + names[pool().labels[p]] +
-      " · cluster → " + names[v.clusters[i]];
-  }
-
-  canvas.addEventListener("mousemove", function (ev) {
-    var hit = nearest(ev);
-    if (hit.index < 0) { tip.hidden = true; return; }
-    var v = view();
-    tipImg.src = imageSrc(v.points[hit.index]);
-    tipImg.style.display = pool().images ? "block" : "none";
-    tipText.textContent = describe(v, hit.index);
-    tip.style.left = (hit.x + 14) + "px"; tip.style.top = (hit.y + 30) + "px";
-    tip.hidden = false;
-  });
-  canvas.addEventListener("mouseleave", function () { tip.hidden = true; });
-  canvas.addEventListener("click", function (ev) {
-    var hit = nearest(ev);
-    select(hit.index);
-  });
-
-  function select(i) {
-    state.selected = i;
-    render();
-    if (i < 0) { return; }
-    var v = view(), html = "<p><b>" + describe(v, i) + "</b><br>nearest neighbours (cosine similarity):</p><ol>";
-    for (var j = 0; j < v.nb[i].length; j++) {
-      var n = v.nb[i][j], p = v.points[n];
-      html += '<li class="ex-nb" data-index="' + n + '">' + (pool().images ? '<img alt="neighbour" src="' + imageSrc(p) + '">' : "") +
-        pool().classNames[pool().labels[p]] + " · " + v.sims[i][j].toFixed(3) + "</li>";
-    }
-    nbPanel.innerHTML = html + "</ol>";
-    var items = nbPanel.querySelectorAll(".ex-nb");
-    for (j = 0; j < items.length; j++) {
-      items[j].addEventListener("click", function () { select(parseInt(this.getAttribute("data-index"), 10)); });
-    }
-  }
-
-  function configureRun() {
-    var r = run();
-    for (var i = 0; i < mapSel.options.length; i++) {
-      mapSel.options[i].disabled = !hasMap(r, mapSel.options[i].value);
-    }
-    if (!hasMap(r, state.map)) { state.map = firstMap(r); }
-    mapSel.value = state.map;
-    if (r.frames) {
-      slider.disabled = false;
-      slider.max = String(r.frames.coords.length - 1);
-      state.epoch = Math.min(state.epoch, r.frames.coords.length - 1);
-      if (state.map !== "epochs") { state.epoch = r.frames.coords.length - 1; }
-      slider.value = String(state.epoch);
-      epochLabel.textContent = r.frames.titles[state.epoch];
-    } else {
-      slider.disabled = true; slider.max = "0"; slider.value = "0";
-      epochLabel.textContent = "no per-epoch frames in this run";
-    }
-    state.selected = -1;
-    nbPanel.innerHTML = '<p class="ex-hint">Hover a point to see its digit; click it to list its nearest neighbours (cosine, in the embedding).</p>';
-  }
-
-  runSel.addEventListener("change", function () { state.run = parseInt(runSel.value, 10); configureRun(); render(); });
-  mapSel.addEventListener("change", function () { state.map = mapSel.value; state.selected = -1; configureRun(); render(); });
-  colourSel.addEventListener("change", function () { state.colour = colourSel.value; render(); });
-  slider.addEventListener("input", function () {
-    if (!run().frames) { return; }
-    state.epoch = parseInt(slider.value, 10);
-    if (state.map !== "epochs") { state.map = "epochs"; mapSel.value = "epochs"; state.selected = -1; }
-    epochLabel.textContent = run().frames.titles[state.epoch];
-    render();
-  });
-
-  window.mnistmaxExplorer = {
-    state: state,
-    render: render,
-    pointPosition: function (i) { return screen[i] ? [screen[i][0], screen[i][1]] : null; },
-    drawnClasses: function () { return Object.keys(drawn).length; },
-    palette: PALETTE
-  };
-  configureRun();
-  render();
-})();
 """
