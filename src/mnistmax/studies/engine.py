@@ -379,10 +379,12 @@ def read_results(
 
 
 def _last_epoch(run_dir: Path) -> int:
+    """The epoch a unit's run resumes from: its last checkpoint's (0 when it has none)."""
+    from mnistmax.train.checkpoint import load_checkpoint
     from mnistmax.train.runlog import RunDir
 
-    epochs = [int(r["epoch"]) for r in RunDir(run_dir).read_metrics() if r.get("kind") == "epoch"]
-    return max(epochs, default=0)
+    path = RunDir(run_dir).last_checkpoint
+    return int(load_checkpoint(path)["epoch"]) if path.is_file() else 0
 
 
 def train_unit(cfg: Any, run_dir: Path, *, evaluate: bool) -> dict[str, Any]:

@@ -265,6 +265,11 @@ def fit(
         record_trace()
         history.append(record)
         records.append(record)
+        # The epoch's metrics first, then the checkpoint that makes the epoch count: a run killed
+        # between the two resumes from the previous checkpoint, redoes this epoch and drops its
+        # line (records are kept up to the checkpoint's epoch). The other order could leave a
+        # finished epoch with no line in metrics.jsonl.
+        run.write_metrics(records)
         save_checkpoint(
             run.last_checkpoint,
             {
@@ -284,7 +289,6 @@ def fit(
                 "trace": torch.stack(traces) if traces else None,
             },
         )
-        run.write_metrics(records)
         if tb is not None:
             tb.scalars(record, epoch * steps)
         if not quiet:
