@@ -30,13 +30,16 @@ class Registry(Generic[T]):
 
     def build(self, name: str, **kwargs: Any) -> T:
         """Build a fresh object from the factory registered as ``name``."""
+        return self.factory(name)(**kwargs)
+
+    def factory(self, name: str) -> Callable[..., T]:
+        """The factory registered as ``name`` (a class, for reading its attributes)."""
         try:
-            factory = self._factories[name]
+            return self._factories[name]
         except KeyError:
             raise ConfigError(
                 f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
             ) from None
-        return factory(**kwargs)
 
     def names(self) -> list[str]:
         """Registered names, sorted."""

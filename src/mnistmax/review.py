@@ -2,7 +2,7 @@
 
 A budget is a list of (preset, overrides, seeds). Each run goes to ``OUT/runs/<name>_s<seed>``;
 a folder that already holds ``eval.json`` is reused as it is, an interrupted one is resumed
-(``train_run`` / ``train_denoiser`` continue from the last checkpoint), so running the review
+(each family's ``train`` continues from the last checkpoint), so running the review
 again after a crash or with a bigger budget only trains what is missing. The report is then
 built from ``OUT/runs`` into ``OUT/report``.
 
@@ -198,8 +198,7 @@ def _run(
     per_class: int | None,
     log: Callable[[str], None],
 ) -> ReviewResult:
-    from mnistmax.denoise.runner import train_denoiser
-    from mnistmax.runner import train_run
+    from mnistmax.families import family_of
 
     tic = time.perf_counter()
     result = ReviewResult(out=Path(out), report=None)
@@ -217,10 +216,7 @@ def _run(
         log(f"{head}: training ({p.cfg.method}, preset {p.cfg.preset})")
         t0 = time.perf_counter()
         try:
-            if p.cfg.method == "denoise":
-                train_denoiser(p.cfg, p.folder, quiet=quiet)
-            else:
-                train_run(p.cfg, p.folder, quiet=quiet)
+            family_of(p.cfg.method).train(p.cfg, p.folder, quiet=quiet)
         except MnistmaxError as exc:
             log(f"{head}: failed: {exc}")
             result.failed.append((p.folder, str(exc)))

@@ -90,11 +90,10 @@ def _without_wall_clock(metrics: Any) -> Any:
 
 def run_preset(name: str, out: Path) -> dict[str, Any]:
     """Train and evaluate ``short_config(name)`` in ``out``; eval.json without wall clock."""
-    from mnistmax.denoise.runner import train_denoiser
-    from mnistmax.runner import train_run
+    from mnistmax.families import family_of
 
     cfg = short_config(name)
-    train = train_denoiser if cfg.method == "denoise" else train_run
+    train = family_of(cfg.method).train
     threads = torch.get_num_threads()
     torch.set_num_threads(THREADS)
     try:

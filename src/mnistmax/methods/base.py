@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -25,6 +26,8 @@ class Method(nn.Module):
     """Base class. Subclasses own an ``encoder`` and implement ``training_step``."""
 
     encoder: Encoder
+    #: The registered family that trains, evaluates and reports this method (mnistmax.families).
+    family: ClassVar[str] = "representation"
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Features ``h`` used by evaluation (encoder output, not a projection)."""

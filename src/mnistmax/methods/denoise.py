@@ -45,6 +45,8 @@ def prepare_clean(x: torch.Tensor, track: str) -> torch.Tensor:
 class DenoiseMethod(Method):
     """A denoiser trained to map noisy digits to clean ones."""
 
+    family = "denoising"
+
     def __init__(self, cfg: RunConfig, **_: Any) -> None:
         super().__init__()
         d = cfg.denoise

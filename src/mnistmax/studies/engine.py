@@ -388,14 +388,10 @@ def _last_epoch(run_dir: Path) -> int:
 
 
 def train_unit(cfg: Any, run_dir: Path, *, evaluate: bool) -> dict[str, Any]:
-    """Train (or resume) one unit's run folder the way ``mnistmax train``/``denoise train`` do."""
-    if cfg.method == "denoise":
-        from mnistmax.denoise.runner import train_denoiser
+    """Train (or resume) one unit's run folder the way its family's command does."""
+    from mnistmax.families import family_of
 
-        return train_denoiser(cfg, run_dir, quiet=True, evaluate=evaluate)
-    from mnistmax.runner import train_run
-
-    return train_run(cfg, run_dir, quiet=True, evaluate=evaluate)
+    return family_of(cfg.method).train(cfg, run_dir, quiet=True, evaluate=evaluate)
 
 
 def run_claim(

@@ -141,11 +141,12 @@ def pm(mean: float | None, std: float | None, digits: int = 4) -> str:
 
 def reproduce_command(spec: StudySpec, params: dict[str, Value], seed: int) -> str:
     """The single-run command that trains one unit of the study."""
+    from mnistmax.families import family_of
     from mnistmax.presets import get_preset
     from mnistmax.studies.spec import _override
 
     method = get_preset(spec.base).method
-    head = "mnistmax denoise train" if method == "denoise" else f"mnistmax train {method}"
+    head = family_of(method).train_command(method)
     sets = [_override(k, v) for k, v in (*spec.overrides, *params.items())]
     return " ".join(
         [head, f"--preset {spec.base}", *(f"--set {s}" for s in sets), f"--seed {seed}"]
