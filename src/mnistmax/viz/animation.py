@@ -57,7 +57,7 @@ def render_frames(
     title = ax.set_title(titles[0] if titles else "epoch 0")  # reserves the title's room
     fig.tight_layout()
     # Blitting: the axes, ticks and legend are drawn once; each frame restores that background
-    # and draws only the points and the title (about 10x faster than a full draw per frame).
+    # and draws only the points and the title (21 frames: 0.18-0.44 s instead of 0.86-2.9 s).
     scat.set_animated(True)
     title.set_animated(True)
     canvas.draw()
