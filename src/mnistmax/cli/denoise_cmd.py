@@ -133,9 +133,10 @@ def run_denoise_train(args: argparse.Namespace) -> int:
         return 0
     cfg = resolve_denoise_config(args)
     out = args.out or f"runs/{cfg.preset}_{cfg.denoise.model}_seed{cfg.train.seed}"
-    from mnistmax.denoise.runner import train_denoiser
+    from mnistmax.families import family_of
 
-    metrics = train_denoiser(cfg, out, quiet=args.quiet, evaluate=not args.no_eval)
+    # The denoise method's family trains it; its check refuses another method's preset.
+    metrics = family_of("denoise").train(cfg, out, quiet=args.quiet, evaluate=not args.no_eval)
     if metrics:
         print_denoise_summary(metrics)
     print(f"run folder: {out}")

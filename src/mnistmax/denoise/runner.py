@@ -1,10 +1,10 @@
-"""``mnistmax denoise train`` / ``eval``: train through the shared loop, figures, the sweep.
+"""``mnistmax denoise eval``: a denoise run folder's sweep, eval.json, eval.md and figures.
 
-Training uses :func:`mnistmax.train.loop.fit` (resume, validation-only selection on
-``val/psnr``, checkpoints) with a ``trace`` that denoises ten fixed noisy test digits after every
-epoch, which becomes ``figures/training_progress.gif``. Evaluation rebuilds the model from the
-run folder alone, loads the cached reference classifier, runs the sweep and writes
-``eval.json`` (``{"rows": [...], "summary": ..., ...}``), ``eval.md`` and curves.
+Training goes through the denoising family (:mod:`mnistmax.families.denoising`): the shared
+loop with a ``trace`` that denoises ten fixed noisy test digits after every epoch, which becomes
+``figures/training_progress.gif``. Evaluation rebuilds the model from the run folder alone, loads
+the cached reference classifier, runs the sweep and writes ``eval.json``
+(``{"rows": [...], "summary": ..., ...}``), ``eval.md`` and curves.
 """
 
 from __future__ import annotations
@@ -17,108 +17,25 @@ from typing import Any
 import torch
 
 from mnistmax.config import RunConfig
-from mnistmax.data.splits import Splits, labelled, load_splits, per_class_subset
+from mnistmax.data.splits import Splits, load_splits
 from mnistmax.denoise.evaluation import evaluate_sweep, markdown_table, model_label, summary
 from mnistmax.device import resolve_device
 from mnistmax.errors import ConfigError, RunError
 from mnistmax.eval.embed import fused_for_inference
 from mnistmax.io import write_json_atomic, write_text_atomic
-from mnistmax.methods.base import Method
 from mnistmax.methods.denoise import DenoiseMethod, prepare_clean
 from mnistmax.noise import build_noise
 from mnistmax.train.runlog import RunDir
 
-TRACE_SEED = 7
 
-
-def trace_digits(splits: Splits, cfg: RunConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """(clean, noisy) of ten fixed test digits (one per class) under the training noise at
-    ``val_intensity`` with a fixed seed: the training-progress GIF's inputs."""
-    idx = per_class_subset(splits.test.y.cpu().numpy(), 1, seed=0)
-    clean = prepare_clean(
-        splits.test.x[torch.from_numpy(idx).to(splits.test.x.device)], cfg.denoise.track
-    )
-    g = torch.Generator().manual_seed(TRACE_SEED)
-    noisy = build_noise(cfg.denoise.noise)(clean.cpu(), cfg.denoise.val_intensity, generator=g)
-    return clean, noisy.to(clean.device)
-
-
-def _check(cfg: RunConfig) -> None:
+def check_config(cfg: RunConfig) -> None:
+    """Refuse a config that is not a denoiser's, or that monitors something a denoiser does not log."""
     if cfg.method != "denoise":
         raise ConfigError(f"preset/config is for method {cfg.method!r}, not 'denoise'")
     if not cfg.train.monitor.startswith("val/") or cfg.train.monitor.startswith("val/knn"):
         raise ConfigError(
             f"train.monitor={cfg.train.monitor!r}: a denoiser monitors val/psnr, val/ssim or val/loss"
         )
-
-
-def train_denoiser(
-    cfg: RunConfig,
-    out: str | Path,
-    *,
-    quiet: bool = False,
-    evaluate: bool = True,
-    stop_after_epochs: int | None = None,
-) -> dict[str, Any]:
-    """Train (or resume) the denoiser in ``out``, write figures and (optionally) evaluate it.
-
-    Returns:
-        The ``eval.json`` content (empty when not evaluated).
-    """
-
-    from mnistmax.methods import build_method
-    from mnistmax.train.loop import fit
-
-    _check(cfg)
-    wall = time.perf_counter()
-    device = resolve_device(cfg.train.device)
-    run = RunDir(out)
-    if not (run.path / "config.json").exists():
-        run.create(cfg, str(device))
-    full = load_splits(cfg.data, device)
-    splits = labelled(full, cfg.data)
-    clean_t, noisy_t = trace_digits(splits, cfg)
-    from mnistmax.runner import seed_everything
-
-    seed_everything(cfg.train.seed)  # before the model is built: its init draws from it
-    method = build_method(cfg)
-
-    def trace(m: Method) -> torch.Tensor:
-        assert isinstance(m, DenoiseMethod)
-        return m.denoise(noisy_t.contiguous(memory_format=torch.channels_last)).contiguous()
-
-    result = fit(
-        method, splits, cfg, run, trace=trace, quiet=quiet, stop_after_epochs=stop_after_epochs
-    )
-    if stop_after_epochs is not None and stop_after_epochs < cfg.train.epochs:
-        return {}
-    if cfg.eval.figures:
-        from mnistmax.denoise.figures import denoise_dashboard, progress_frames
-        from mnistmax.viz.animation import save_gif
-        from mnistmax.viz.dashboard import save_figure
-
-        if result.trace is not None:
-            frames = progress_frames(clean_t.cpu(), noisy_t.cpu(), result.trace)
-            save_gif(frames, run.figures / "training_progress.gif", ms_per_frame=500)
-        if result.history:
-            save_figure(
-                denoise_dashboard(result.history, title=run.path.name),
-                run.figures / "dashboard.png",
-            )
-    train_info = {
-        "train_seconds": result.train_seconds,
-        "train_img_per_s": result.train_img_per_s,
-        "best_epoch": result.best_epoch,
-        "best_val": result.best_monitor,
-        "train_wall_seconds": time.perf_counter() - wall,
-    }
-    write_json_atomic(run.path / "train.json", train_info)
-    metrics = evaluate_denoise_run(run.path, quiet=quiet, splits=full) if evaluate else {}
-    if cfg.train.tensorboard:
-        from mnistmax.train.tensorboard import log_run_outputs
-
-        log_run_outputs(run.path, cfg.train.epochs)
-    return metrics
 
 
 def evaluate_denoise_run(
@@ -150,7 +67,7 @@ def evaluate_denoise_run(
     wall = time.perf_counter()
     dev = resolve_device(device)
     method, cfg = load_method(run, "best", device=dev)
-    _check(cfg)
+    check_config(cfg)
     if eval_size is not None:
         cfg = replace(cfg, denoise=replace(cfg.denoise, eval_size=eval_size))
     if noises:

@@ -1,26 +1,96 @@
-"""The family contract: what every kind of run answers for the rest of the program."""
+"""The family contract and the one pipeline every family's runs go through.
+
+:meth:`Family.train` is the pipeline: set up, fit, figures, evaluation, each phase timed. A
+family supplies only what differs: which configs it accepts (:meth:`Family.check`), what the
+loop records after every epoch and which figures that becomes (:meth:`Family.tracer`), what it
+writes after training (:meth:`Family.after_fit`) and how it evaluates a run folder
+(:meth:`Family.evaluate`).
+"""
 
 from __future__ import annotations
 
 import importlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
+import numpy as np
+import torch
+
 from mnistmax.config import RunConfig
+from mnistmax.data.splits import Splits, labelled, load_splits
+from mnistmax.device import resolve_device
+from mnistmax.errors import ConfigError
+from mnistmax.methods.base import Method
 from mnistmax.registry import Registry
+from mnistmax.timing import Stopwatch
+from mnistmax.train.loop import FitResult, fit
+from mnistmax.train.runlog import RunDir
 
 # Modules that register families; imported on first look-up, like the methods.
 FAMILY_MODULES = ("mnistmax.families.representation", "mnistmax.families.denoising")
 
 
+@dataclass(frozen=True)
+class Tracer:
+    """What the loop records after every epoch (``trace``, in eval mode, no grad) and the
+    figures written from it and the history once training ends."""
+
+    trace: Callable[[Method], torch.Tensor]
+    figures: Callable[[RunDir, FitResult], None]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) global generators."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 class Family:
     """One kind of run (representation learning, denoising, ...). Subclasses set the class
-    attributes and implement :meth:`train`; each method class names its family in
-    ``Method.family``."""
+    attributes and implement :meth:`tracer` and :meth:`evaluate`; each method class names its
+    family in ``Method.family``."""
 
     name: ClassVar[str]
     #: The command that trains one run of a method of this family; ``{method}`` is filled in.
     command: ClassVar[str]
+
+    def train_command(self, method: str) -> str:
+        """The shell command that trains ``method`` (``mnistmax train simclr``, ...)."""
+        return self.command.format(method=method)
+
+    def check(self, cfg: RunConfig) -> None:
+        """Refuse a config this family does not train (before anything is written)."""
+        owner = family_of(cfg.method)
+        if owner.name != self.name:
+            raise ConfigError(
+                f"preset/config is for method {cfg.method!r}, which `{owner.train_command(cfg.method)}` "
+                f"trains, not `{self.train_command(cfg.method)}`"
+            )
+
+    def tracer(self, splits: Splits, cfg: RunConfig) -> Tracer:
+        """The per-epoch trace and the figures made from it (``splits``: the labelled ones)."""
+        raise NotImplementedError
+
+    def after_fit(self, run: RunDir, result: FitResult, *, wall_seconds: float) -> None:
+        """Anything the family writes once training ends, before the evaluation (default: none)."""
+
+    def evaluate(
+        self,
+        run: RunDir,
+        *,
+        device: torch.device,
+        splits: Splits,
+        started: float,
+        clock: Stopwatch,
+        quiet: bool,
+    ) -> dict[str, Any]:
+        """Evaluate the finished run folder (``splits``: the full ones); returns eval.json."""
+        raise NotImplementedError
 
     def train(
         self,
@@ -31,12 +101,55 @@ class Family:
         evaluate: bool = True,
         stop_after_epochs: int | None = None,
     ) -> dict[str, Any]:
-        """Train (or resume) the run in ``out``, write its figures, evaluate it: eval.json."""
-        raise NotImplementedError
+        """Train (or resume) the run in ``out``, write its figures, evaluate it: eval.json.
 
-    def train_command(self, method: str) -> str:
-        """The shell command that trains ``method`` (``mnistmax train simclr``, ...)."""
-        return self.command.format(method=method)
+        The phases are timed: ``setup`` (data and model), ``train`` (the training steps),
+        ``validation`` (the rest of the loop: per-epoch validation, traces, checkpoints, the
+        optimiser's set-up), ``figures``, then what the family's evaluation records.
+        """
+        from mnistmax.methods import build_method
+
+        self.check(cfg)
+        wall = time.perf_counter()
+        clock = Stopwatch()
+        with clock("setup"):
+            device = resolve_device(cfg.train.device)
+            run = RunDir(out)
+            if not (run.path / "config.json").exists():
+                run.create(cfg, str(device))
+            full = load_splits(cfg.data, device)
+            splits = labelled(full, cfg.data)
+            tracer = self.tracer(splits, cfg)
+            seed_everything(cfg.train.seed)  # before the model is built: its init draws from it
+            method = build_method(cfg)
+        tic = time.perf_counter()
+        result = fit(
+            method,
+            splits,
+            cfg,
+            run,
+            trace=tracer.trace,
+            quiet=quiet,
+            stop_after_epochs=stop_after_epochs,
+        )
+        clock.add("train", result.step_seconds)
+        clock.add("validation", time.perf_counter() - tic - result.step_seconds)
+        if stop_after_epochs is not None and stop_after_epochs < cfg.train.epochs:
+            return {}
+        if cfg.eval.figures:
+            with clock("figures"):
+                tracer.figures(run, result)
+        self.after_fit(run, result, wall_seconds=time.perf_counter() - wall)
+        metrics = (
+            self.evaluate(run, device=device, splits=full, started=wall, clock=clock, quiet=quiet)
+            if evaluate
+            else {}
+        )
+        if cfg.train.tensorboard:
+            from mnistmax.train.tensorboard import log_run_outputs
+
+            log_run_outputs(run.path, cfg.train.epochs)
+        return metrics
 
 
 FAMILIES: Registry[Family] = Registry("family")
@@ -44,7 +157,7 @@ FAMILIES: Registry[Family] = Registry("family")
 
 def family_of(method: str) -> Family:
     """The family of the registered method ``method`` (unknown names: one clear ConfigError)."""
-    from mnistmax.methods import METHOD_MODULES, METHODS, Method
+    from mnistmax.methods import METHOD_MODULES, METHODS
 
     for module in (*METHOD_MODULES, *FAMILY_MODULES):
         importlib.import_module(module)

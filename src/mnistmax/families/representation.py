@@ -3,31 +3,80 @@ are evaluated by kNN, linear probe, retrieval, few-shot and clustering next to b
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
+
 from mnistmax.config import RunConfig
-from mnistmax.families.base import FAMILIES, Family
+from mnistmax.data.splits import Splits, per_class_subset
+from mnistmax.eval.embed import embed
+from mnistmax.families.base import FAMILIES, Family, Tracer
+from mnistmax.methods.base import Method
+from mnistmax.timing import Stopwatch
+from mnistmax.train.loop import FitResult
+from mnistmax.train.runlog import RunDir
+
+
+def trace_indices(splits: Splits, per_class: int) -> torch.Tensor:
+    """Fixed test digits (``per_class`` of each class, seed 0) for the clustering animation."""
+    idx = per_class_subset(splits.test.y.cpu().numpy(), per_class, seed=0)
+    return torch.from_numpy(idx).to(splits.test.y.device)
+
+
+def write_figures(
+    run: RunDir, result: FitResult, labels: np.ndarray, class_names: tuple[str, ...]
+) -> None:
+    """The clustering-evolution GIF with its per-epoch PNG frames, and the dashboard."""
+    from mnistmax.viz.animation import pca_evolution_frames, save_gif, save_png
+    from mnistmax.viz.dashboard import save_figure, training_dashboard
+
+    if result.trace is not None and len(result.trace) > 1:
+        trace = result.trace.numpy()
+        titles = [f"epoch {i}" + (" (init)" if i == 0 else "") for i in range(len(trace))]
+        frames = pca_evolution_frames(trace, labels, class_names, titles=titles)
+        for i, frame in enumerate(frames):
+            save_png(frame, run.figures / "pca_frames" / f"epoch_{i:03d}.png")
+        save_gif(frames, run.figures / "clustering_evolution_pca.gif")
+    if result.history:
+        save_figure(
+            training_dashboard(result.history, title=str(run.path.name)),
+            run.figures / "dashboard.png",
+        )
 
 
 @FAMILIES.register("representation")
 class Representation(Family):
-    """Trained by ``mnistmax train METHOD`` through :func:`mnistmax.runner.train_run`."""
+    """Trained by ``mnistmax train METHOD``; the clustering-evolution GIF traces fixed test digits."""
 
     name = "representation"
     command = "mnistmax train {method}"
 
-    def train(
-        self,
-        cfg: RunConfig,
-        out: str | Path,
-        *,
-        quiet: bool = False,
-        evaluate: bool = True,
-        stop_after_epochs: int | None = None,
-    ) -> dict[str, Any]:
-        from mnistmax.runner import train_run
+    def tracer(self, splits: Splits, cfg: RunConfig) -> Tracer:
+        idx = trace_indices(splits, cfg.eval.pca_per_class)
+        x = splits.test.x[idx]
+        labels = splits.test.y[idx].cpu().numpy()
 
-        return train_run(
-            cfg, out, quiet=quiet, evaluate=evaluate, stop_after_epochs=stop_after_epochs
+        def trace(m: Method) -> torch.Tensor:
+            return torch.nn.functional.normalize(embed(m, x), dim=1)
+
+        def figures(run: RunDir, result: FitResult) -> None:
+            write_figures(run, result, labels, splits.class_names)
+
+        return Tracer(trace, figures)
+
+    def evaluate(
+        self,
+        run: RunDir,
+        *,
+        device: torch.device,
+        splits: Splits,
+        started: float,
+        clock: Stopwatch,
+        quiet: bool,
+    ) -> dict[str, Any]:
+        from mnistmax.evaluate import evaluate_run
+
+        return evaluate_run(
+            run, device=device, splits=splits, started=started, clock=clock, quiet=quiet
         )
