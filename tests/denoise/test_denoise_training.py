@@ -86,6 +86,8 @@ def test_cli_train_eval_and_gallery(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     ]  # fmt: skip
     assert main(argv) == 0
     data = json.loads((out / "eval.json").read_text())
+    # The same pipeline as every family: its phases are timed.
+    assert {"setup", "train", "validation", "figures", "evaluation"} <= set(data["timings"])
     rows = data["rows"]
     methods = {r["method"] for r in rows}
     assert methods == {"unet", "noisy", "median3", "gauss_blur"}

@@ -46,6 +46,7 @@ def evaluate_denoise_run(
     eval_size: int | None = None,
     noises: tuple[str, ...] | None = None,
     device: str = "auto",
+    timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a denoise run folder (best checkpoint): sweep, eval.json, eval.md, curves, grid.
 
@@ -55,6 +56,8 @@ def evaluate_denoise_run(
         eval_size: Override of ``denoise.eval_size`` (test images used).
         noises: Override of the swept noise types.
         device: ``auto``, ``cpu`` or ``cuda``.
+        timings: The training pipeline's phases so far; eval.json's ``timings`` adds
+            ``evaluation`` to them.
     """
     from mnistmax.denoise.classifier import load_or_train_classifier
     from mnistmax.train.loop import load_method
@@ -91,19 +94,22 @@ def evaluate_denoise_run(
         return net.denoise(x_noisy.contiguous(memory_format=torch.channels_last)).contiguous()
 
     rows = evaluate_sweep(model, label, x, y, cfg, classifier=classifier, quiet=quiet)
-    result = {
+    eval_seconds = time.perf_counter() - wall
+    result: dict[str, Any] = {
         "rows": rows,
         "summary": summary(rows, label),
         "model": label,
         "test_images": n,
         "classifier": clf_metrics,
-        "eval_seconds": time.perf_counter() - wall,
+        "eval_seconds": eval_seconds,
     }
     train_json = run.path / "train.json"
     if train_json.exists():
         from mnistmax.io import read_json
 
         result["train"] = read_json(train_json)
+    if timings is not None:
+        result["timings"] = {**timings, "evaluation": round(eval_seconds, 3)}
     write_json_atomic(run.path / "eval.json", result)
     header = (
         f"# Denoising evaluation: {run.path.name}\n\nModel `{label}`, {n} test images, "

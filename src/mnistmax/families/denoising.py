@@ -92,4 +92,4 @@ class Denoising(Family):
     ) -> dict[str, Any]:
         from mnistmax.denoise.runner import evaluate_denoise_run
 
-        return evaluate_denoise_run(run.path, quiet=quiet, splits=splits)
+        return evaluate_denoise_run(run.path, quiet=quiet, splits=splits, timings=clock.rounded())
