@@ -29,6 +29,7 @@ import torch
 from mnistmax.config import EvalConfig, RunConfig
 from mnistmax.data.splits import Splits, labelled_indices, load_splits
 from mnistmax.eval.embed import embed
+from mnistmax.eval.schema import run_facts
 from mnistmax.io import atomic_path, read_json, write_json_atomic
 from mnistmax.progress import progress
 from mnistmax.timing import Stopwatch, null_phase
@@ -392,7 +393,7 @@ def evaluate_run(
             if splits is None:
                 splits = load_splits(cfg.data, device)
             feats = {s: embed(method, getattr(splits, s).x) for s in ("train", "val", "test")}
-        results: dict[str, Any] = {"run": str(run.path), "preset": cfg.preset, "method": cfg.method}
+        results: dict[str, Any] = run_facts(run.path, cfg, load_checkpoint(run.last_checkpoint))
         results |= representation_metrics(feats, splits, cfg.eval, clock=clock)
         labelled = labelled_indices(splits, cfg.data)
         if labelled is not None:
@@ -416,14 +417,6 @@ def evaluate_run(
             results |= baseline_metrics(cfg, splits, device, quiet=quiet)
     if eval_config is not None:
         results["eval_config"] = dataclasses.asdict(eval_config)
-    last = load_checkpoint(run.last_checkpoint)
-    results["best_epoch"] = int(last["best_epoch"])
-    results["epochs"] = int(last["epoch"])
-    results["train_seconds"] = float(last["train_seconds"])
-    results["train_img_per_s"] = float(last["images_seen"]) / max(
-        float(last["train_seconds"]), 1e-9
-    )
-    results["train_precision"] = str(last.get("precision", "fp32"))
     if started is not None:
         results["wall_seconds"] = time.perf_counter() - started
     results["timings"] = clock.rounded()

@@ -45,5 +45,10 @@ class Registry(Generic[T]):
         """Registered names, sorted."""
         return sorted(self._factories)
 
+    def in_order(self) -> list[str]:
+        """Registered names in the order they were registered (modules import in a fixed
+        order, so this is the order tables and listings show them in)."""
+        return list(self._factories)
+
     def __contains__(self, name: object) -> bool:
         return name in self._factories

@@ -14,6 +14,7 @@ from mnistmax.config import DenoiseConfig, TrainConfig
 from mnistmax.data.splits import load_splits
 from mnistmax.errors import ConfigError
 from mnistmax.eval.denoise_metrics import set_psnr
+from mnistmax.eval.schema import problems
 from mnistmax.methods import build_method
 from mnistmax.presets import get_preset
 from mnistmax.train.loop import fit
@@ -88,7 +89,13 @@ def test_cli_train_eval_and_gallery(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     data = json.loads((out / "eval.json").read_text())
     # The same pipeline as every family: its phases are timed.
     assert {"setup", "train", "validation", "figures", "evaluation"} <= set(data["timings"])
-    rows = data["rows"]
+    assert not problems(data)  # the one eval.json schema
+    rows = data["details"]["rows"]
+    # The headline numbers are metric keys: the model and each baseline on the training noise.
+    half = [r for r in rows if r["noise"] == "gaussian" and r["intensity"] == 0.5]
+    for r in half:
+        key = "test" if r["method"] == "unet" else f"baseline/{r['method']}"
+        assert data[f"{key}/own_noise/psnr@0.5"] == pytest.approx(r["psnr"])
     methods = {r["method"] for r in rows}
     assert methods == {"unet", "noisy", "median3", "gauss_blur"}
     assert {(r["noise"], r["intensity"]) for r in rows} == {
@@ -107,7 +114,9 @@ def test_cli_train_eval_and_gallery(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert (
         main(["denoise", "eval", str(out), "--quiet", "--eval-size", "32", "--noises", "blur"]) == 0
     )
-    assert {r["noise"] for r in json.loads((out / "eval.json").read_text())["rows"]} == {"blur"}
+    assert {r["noise"] for r in json.loads((out / "eval.json").read_text())["details"]["rows"]} == {
+        "blur"
+    }
     # Gallery.
     gal = tmp_path / "gallery"
     assert main(["noise", "gallery", "--out", str(gal), "--noises", "gaussian,add_lines"]) == 0

@@ -12,7 +12,7 @@ from report_helpers import fake_run
 from mnistmax.errors import ConfigError
 from mnistmax.report.collect import collect
 from mnistmax.report.table import (
-    COLUMNS,
+    columns,
     command,
     markdown_table,
     method_rows,
@@ -20,7 +20,7 @@ from mnistmax.report.table import (
     summary_rows,
 )
 
-COL = {c.key: c for c in COLUMNS}
+COL = {c.name: c for c in columns()}
 
 
 def _triplet_metrics(knn: float, raw: float = 0.88, rand: float = 0.75) -> dict[str, float]:
@@ -45,19 +45,19 @@ def test_seeds_form_one_row_with_mean_and_sample_std(tmp_path: Path) -> None:
     row = methods[0]
     assert row.label == "triplet_quick" and row.n == 3
     # mean 0.93; deviations -3, -1, +4 points: sample std sqrt(26 / 2) = 3.606 points.
-    assert row.cell(COL["knn20"]) == "93.00 ± 3.61"
-    assert row.cell(COL["fewshot10"]) == "80.00 ± 0.00"
-    assert row.cell(COL["psnr"]) == "—"
+    assert row.cell(COL["knn@20"]) == "93.00 ± 3.61"
+    assert row.cell(COL["fewshot@10"]) == "80.00 ± 0.00"
+    assert row.cell(COL["own_noise/psnr@0.5"]) == "—"
     # Losses come from the validation-selected epoch's record (best_epoch 2), not step records.
     assert row.cell(COL["train_loss"]) == "0.2500 ± 0.0000"
     assert row.cell(COL["val_loss"]) == "0.4000 ± 0.0000"
     assert row.labels == "1,500" and row.data.startswith("mnist-mini, 1,500 train")
     base = {r.label: r for r in rows if r.kind == "baseline"}
     # The same raw-pixel number from three runs is one measurement, not three.
-    assert base["raw pixels"].n == 1 and base["raw pixels"].cell(COL["knn20"]) == "88.00"
+    assert base["raw pixels"].n == 1 and base["raw pixels"].cell(COL["knn@20"]) == "88.00"
     # The random-init encoder differs per seed: three draws.
     rand = base["random-init conv_small (64-d)"]
-    assert rand.n == 3 and rand.cell(COL["knn20"]) == "74.00 ± 4.00"
+    assert rand.n == 3 and rand.cell(COL["knn@20"]) == "74.00 ± 4.00"
 
 
 def test_different_configs_are_different_rows(tmp_path: Path) -> None:
@@ -70,14 +70,16 @@ def test_different_configs_are_different_rows(tmp_path: Path) -> None:
     assert set(by_label) == {"triplet_quick", "triplet_quick (train.epochs=5)", "simclr_quick"}
     # Device and seed do not make a new configuration.
     assert by_label["triplet_quick"].n == 2
-    assert by_label["triplet_quick"].cell(COL["knn20"]) == "85.00 ± 7.07"
+    assert by_label["triplet_quick"].cell(COL["knn@20"]) == "85.00 ± 7.07"
     assert by_label["simclr_quick"].labels == "none"
     # Ordered: triplet rows before the self-supervised ones.
     assert [r.method for r in rows] == ["triplet", "triplet", "simclr"]
     assert len(per_run_rows(collect([tmp_path]).runs)) == 4
 
 
-def test_denoise_row_reads_the_sweep_at_half_intensity(tmp_path: Path) -> None:
+def test_denoise_row_reads_an_old_eval_json_sweep_at_half_intensity(tmp_path: Path) -> None:
+    """eval.json as denoisers wrote it before the one schema: the sweep at the top level."""
+
     def sweep(level: float, psnr: float) -> list[dict[str, object]]:
         return [
             {"noise": "mixed", "intensity": level, "method": "unet", "psnr": psnr, "ssim": 0.9},
@@ -94,12 +96,15 @@ def test_denoise_row_reads_the_sweep_at_half_intensity(tmp_path: Path) -> None:
     fake_run(tmp_path / "dae", preset="dae_quick", metrics=metrics)
     rows = summary_rows(collect([tmp_path]).runs)
     row = next(r for r in rows if r.kind == "method")
-    assert row.cell(COL["psnr"]) == "21.50" and row.cell(COL["ssim"]) == "0.900"
+    assert (
+        row.cell(COL["own_noise/psnr@0.5"]) == "21.50"
+        and row.cell(COL["own_noise/ssim@0.5"]) == "0.900"
+    )
     assert row.cell(COL["wall_s"]) == "25.0" and row.cell(COL["img_s"]) == "500"
-    assert row.cell(COL["knn20"]) == "—" and row.labels == "none"
+    assert row.cell(COL["knn@20"]) == "—" and row.labels == "none"
     base = {r.label: r for r in rows if r.kind == "baseline"}
     assert set(base) == {"noisy input", "median 3×3"}
-    assert base["median 3×3"].cell(COL["psnr"]) == "17.00"
+    assert base["median 3×3"].cell(COL["own_noise/psnr@0.5"]) == "17.00"
 
 
 def test_parameters_are_counted_from_the_method(tmp_path: Path) -> None:
@@ -172,7 +177,7 @@ def test_markdown_table_shape(tmp_path: Path) -> None:
     assert len(lines) == 2 + len(rows)
     assert all(line.count("|") == lines[0].count("|") for line in lines)
     assert "*raw pixels (baseline)*" in "\n".join(lines)
-    assert not math.isnan(rows[0].mean("knn20") or math.nan)
+    assert not math.isnan(rows[0].mean("knn@20") or math.nan)
 
 
 def test_labels_hide_evaluation_overrides_unless_they_tell_rows_apart(tmp_path: Path) -> None:

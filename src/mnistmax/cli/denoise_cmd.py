@@ -108,8 +108,9 @@ def resolve_denoise_config(args: argparse.Namespace) -> Any:
 
 def print_denoise_summary(metrics: dict[str, Any]) -> None:
     """Headline lines: model vs best baseline at I = 0.5 per noise type."""
-    s = metrics.get("summary", {})
-    print(f"model {metrics.get('model')} on {metrics.get('test_images')} test images (I = 0.5):")
+    details = metrics.get("details", {})
+    s = details.get("summary", {})
+    print(f"model {details.get('model')} on {details.get('test_images')} test images (I = 0.5):")
     for noise, r in s.get("at_0.5", {}).items():
         extra = ""
         if "downstream_acc" in r:

@@ -36,6 +36,15 @@ def opening(x: torch.Tensor) -> torch.Tensor:
     return dilate(erode((x > 0.5).to(x.dtype)))
 
 
+#: How the report names each baseline, in table order.
+LABELS = {
+    "noisy": "noisy input",
+    "median3": "median 3×3",
+    "gauss_blur": "Gaussian blur σ 1",
+    "opening": "opening 3×3",
+}
+
+
 def baselines(track: str) -> dict[str, Filter]:
     """The baselines of a track, by name (``noisy`` first)."""
     out: dict[str, Filter] = {

@@ -18,6 +18,7 @@ import torch
 from mnistmax.config import RunConfig
 from mnistmax.denoise.baselines import baselines
 from mnistmax.eval.denoise_metrics import DenoiseMeter
+from mnistmax.eval.metric import declare
 from mnistmax.methods.denoise import prepare_clean
 from mnistmax.noise import ADDITIVE_NOISES, GRAY_NOISES, build_noise
 
@@ -29,6 +30,14 @@ ROW_KEYS = (
     "precision", "recall", "f1", "specificity", "fpr", "image_acc", "hamming", "downstream_acc",
     "clean_acc",
 )  # fmt: skip
+
+
+#: The intensity of the headline numbers (eval.json ``test/*@0.5``, the report's columns).
+HEADLINE_LEVEL = 0.5
+#: The report's columns: PSNR and SSIM at I = 0.5 on the run's own training noise (``mixed``
+#: when the sweep lacks it, else the first swept noise); baselines on the same draw.
+OWN_NOISE_PSNR = declare("own_noise/psnr@0.5", f"PSNR @ I={HEADLINE_LEVEL}", "f2")
+OWN_NOISE_SSIM = declare("own_noise/ssim@0.5", f"SSIM @ I={HEADLINE_LEVEL}", "f3")
 
 
 def default_noises(cfg: RunConfig) -> tuple[str, ...]:
@@ -188,4 +197,44 @@ def summary(rows: Sequence[dict[str, Any]], label: str) -> dict[str, Any]:
             out["psnr_losses_at_I>=0.2"].append(
                 {"noise": key[0], "intensity": key[1], "baseline": b["method"]}
             )
+    return out
+
+
+def headline_noise(rows: Sequence[dict[str, Any]], cfg: RunConfig) -> str | None:
+    """The noise of the headline numbers: the training noise if swept, else ``mixed``, else the
+    first noise swept at :data:`HEADLINE_LEVEL` (``None``: the sweep has no row at that level)."""
+    noises = [r["noise"] for r in rows if abs(float(r["intensity"]) - HEADLINE_LEVEL) < 1e-9]
+    for noise in (cfg.denoise.noise, "mixed", *noises):
+        if noise in noises:
+            return noise
+    return None
+
+
+def flat_metrics(
+    rows: Sequence[dict[str, Any]], at_half: dict[str, Any], cfg: RunConfig, label: str
+) -> dict[str, float]:
+    """The sweep's numbers as eval.json metric keys (see :mod:`mnistmax.eval.schema`).
+
+    ``test/<noise>/psnr@0.5`` per noise type; ``test/psnr@0.5``, ``test/psnr_gain@0.5`` and
+    ``test/ssim_gain@0.5`` averaged over the noise types (gains over the best baseline); the
+    declared own-noise PSNR and SSIM of the model and, as ``baseline/<filter>/...``, of every
+    baseline on the same draw. ``at_half``: :func:`summary`'s ``at_0.5``.
+    """
+    out: dict[str, float] = {}
+    for swept, r in at_half.items():
+        out[f"test/{swept}/psnr@0.5"] = float(r["model_psnr"])
+    if at_half:
+        for key, name in (
+            ("model_psnr", "psnr"),
+            ("psnr_gain", "psnr_gain"),
+            ("ssim_gain", "ssim_gain"),
+        ):
+            out[f"test/{name}@0.5"] = sum(float(r[key]) for r in at_half.values()) / len(at_half)
+    noise = headline_noise(rows, cfg)
+    for r in rows:
+        if r["noise"] != noise or abs(float(r["intensity"]) - HEADLINE_LEVEL) >= 1e-9:
+            continue
+        for metric, value in ((OWN_NOISE_PSNR, r["psnr"]), (OWN_NOISE_SSIM, r["ssim"])):
+            key = metric.key() if r["method"] == label else metric.baseline_key(r["method"])
+            out[key] = float(value)
     return out

@@ -3,8 +3,9 @@
 Training goes through the denoising family (:mod:`mnistmax.families.denoising`): the shared
 loop with a ``trace`` that denoises ten fixed noisy test digits after every epoch, which becomes
 ``figures/training_progress.gif``. Evaluation rebuilds the model from the run folder alone, loads
-the cached reference classifier, runs the sweep and writes ``eval.json``
-(``{"rows": [...], "summary": ..., ...}``), ``eval.md`` and curves.
+the cached reference classifier, runs the sweep and writes ``eval.json`` (the one schema of
+:mod:`mnistmax.eval.schema`: headline numbers as metric keys, the sweep under ``details``),
+``eval.md`` and curves.
 """
 
 from __future__ import annotations
@@ -18,20 +19,29 @@ import torch
 
 from mnistmax.config import RunConfig
 from mnistmax.data.splits import Splits, load_splits
-from mnistmax.denoise.evaluation import evaluate_sweep, markdown_table, model_label, summary
+from mnistmax.denoise.evaluation import (
+    evaluate_sweep,
+    flat_metrics,
+    markdown_table,
+    model_label,
+    summary,
+)
 from mnistmax.device import resolve_device
 from mnistmax.errors import ConfigError, RunError
 from mnistmax.eval.embed import fused_for_inference
+from mnistmax.eval.schema import run_facts
 from mnistmax.io import write_json_atomic, write_text_atomic
+from mnistmax.methods import method_class
 from mnistmax.methods.denoise import DenoiseMethod, prepare_clean
 from mnistmax.noise import build_noise
+from mnistmax.train.checkpoint import load_checkpoint
 from mnistmax.train.runlog import RunDir
 
 
 def check_config(cfg: RunConfig) -> None:
     """Refuse a config that is not a denoiser's, or that monitors something a denoiser does not log."""
-    if cfg.method != "denoise":
-        raise ConfigError(f"preset/config is for method {cfg.method!r}, not 'denoise'")
+    if not issubclass(method_class(cfg.method), DenoiseMethod):
+        raise ConfigError(f"preset/config is for method {cfg.method!r}, not a denoiser")
     if not cfg.train.monitor.startswith("val/") or cfg.train.monitor.startswith("val/knn"):
         raise ConfigError(
             f"train.monitor={cfg.train.monitor!r}: a denoiser monitors val/psnr, val/ssim or val/loss"
@@ -47,6 +57,7 @@ def evaluate_denoise_run(
     noises: tuple[str, ...] | None = None,
     device: str = "auto",
     timings: dict[str, float] | None = None,
+    started: float | None = None,
 ) -> dict[str, Any]:
     """Evaluate a denoise run folder (best checkpoint): sweep, eval.json, eval.md, curves, grid.
 
@@ -58,6 +69,7 @@ def evaluate_denoise_run(
         device: ``auto``, ``cpu`` or ``cuda``.
         timings: The training pipeline's phases so far; eval.json's ``timings`` adds
             ``evaluation`` to them.
+        started: ``time.perf_counter()`` when the pipeline started: adds ``wall_seconds``.
     """
     from mnistmax.denoise.classifier import load_or_train_classifier
     from mnistmax.train.loop import load_method
@@ -95,21 +107,19 @@ def evaluate_denoise_run(
 
     rows = evaluate_sweep(model, label, x, y, cfg, classifier=classifier, quiet=quiet)
     eval_seconds = time.perf_counter() - wall
-    result: dict[str, Any] = {
+    headline = summary(rows, label)
+    result: dict[str, Any] = run_facts(run.path, cfg, load_checkpoint(run.last_checkpoint))
+    result |= flat_metrics(rows, headline["at_0.5"], cfg, label)
+    result["details"] = {
         "rows": rows,
-        "summary": summary(rows, label),
+        "summary": headline,
         "model": label,
         "test_images": n,
         "classifier": clf_metrics,
-        "eval_seconds": eval_seconds,
     }
-    train_json = run.path / "train.json"
-    if train_json.exists():
-        from mnistmax.io import read_json
-
-        result["train"] = read_json(train_json)
-    if timings is not None:
-        result["timings"] = {**timings, "evaluation": round(eval_seconds, 3)}
+    if started is not None:
+        result["wall_seconds"] = time.perf_counter() - started
+    result["timings"] = {**(timings or {}), "evaluation": round(eval_seconds, 3)}
     write_json_atomic(run.path / "eval.json", result)
     header = (
         f"# Denoising evaluation: {run.path.name}\n\nModel `{label}`, {n} test images, "

@@ -29,6 +29,12 @@ from numpy.typing import NDArray
 from torch import Tensor
 
 from mnistmax.eval.knn import l2_normalize
+from mnistmax.eval.metric import declare
+
+#: k-means on the test features: Hungarian accuracy, NMI, ARI.
+KMEANS_ACC = declare("kmeans_acc", "k-means ACC")
+KMEANS_NMI = declare("kmeans_nmi", "NMI")
+KMEANS_ARI = declare("kmeans_ari", "ARI")
 
 __all__ = ["cluster_metrics", "hungarian_accuracy", "pca_reduce"]
 

@@ -33,6 +33,10 @@ from torch import Tensor
 
 from mnistmax.eval.knn import check_labels, l2_normalize
 from mnistmax.eval.linear_probe import fit_logistic, predict_logistic
+from mnistmax.eval.metric import declare
+
+#: The table's few-shot column (``fewshot@N`` for every N in ``eval.fewshot_shots``).
+FEWSHOT_10 = declare("fewshot@10", "10-shot")
 
 __all__ = ["fewshot_eval", "fewshot_splits", "ncm_predict"]
 

@@ -26,6 +26,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mnistmax.eval.metric import declare
+
+#: The table's kNN column (``test/knn@k`` for every k in ``eval.knn_ks`` is written).
+KNN_AT_20 = declare("knn@20", "kNN@20")
+
 __all__ = ["knn_accuracy", "knn_predict", "l2_normalize", "topk_stable"]
 
 

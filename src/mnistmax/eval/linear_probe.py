@@ -32,6 +32,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mnistmax.eval.knn import check_labels, infer_num_classes
+from mnistmax.eval.metric import declare
+
+#: The probe's test accuracy (``val/linear_probe``: the same on validation).
+LINEAR_PROBE = declare("linear_probe", "linear probe")
 
 __all__ = [
     "DEFAULT_WEIGHT_DECAY",

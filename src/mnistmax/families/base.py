@@ -4,18 +4,24 @@
 family supplies only what differs: which configs it accepts (:meth:`Family.check`), what the
 loop records after every epoch and which figures that becomes (:meth:`Family.tracer`), what it
 writes after training (:meth:`Family.after_fit`) and how it evaluates a run folder
-(:meth:`Family.evaluate`).
+(:meth:`Family.evaluate`). For the report it declares the metrics its eval.json fills
+(:attr:`Family.metrics`, the table's columns), its baselines (:attr:`Family.baselines`) and how
+a baseline's rows group (:meth:`Family.baseline_ref`).
+
+Everything outside ``mnistmax.families`` (review, studies, report, CLI) asks the family of a
+method (:func:`family_of`) and never compares a method or family name with a literal.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -24,6 +30,7 @@ from mnistmax.config import RunConfig
 from mnistmax.data.splits import Splits, labelled, load_splits
 from mnistmax.device import resolve_device
 from mnistmax.errors import ConfigError
+from mnistmax.eval.metric import Metric
 from mnistmax.methods.base import Method
 from mnistmax.registry import Registry
 from mnistmax.timing import Stopwatch
@@ -43,6 +50,18 @@ class Tracer:
     figures: Callable[[RunDir, FitResult], None]
 
 
+@dataclass(frozen=True)
+class BaselineRef:
+    """Where a baseline's numbers from one run go in the report: the row's ``label`` and
+    ``data`` text, the ``group`` of runs that share one row, and the ``draw`` (numbers from the
+    same draw, computed again by several runs, count once; different draws are seeds)."""
+
+    label: str
+    group: str
+    draw: str
+    data: str
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA) global generators."""
     random.seed(seed)
@@ -58,6 +77,34 @@ class Family:
     name: ClassVar[str]
     #: The command that trains one run of a method of this family; ``{method}`` is filled in.
     command: ClassVar[str]
+    #: The declared metrics every run of the family writes as ``test/<name>``: its report columns.
+    metrics: ClassVar[tuple[Metric, ...]] = ()
+    #: Baselines its eval.json holds as ``baseline/<name>/<metric>``: name → label, in table order.
+    baselines: ClassVar[Mapping[str, str]] = {}
+
+    def data_note(self, cfg: RunConfig) -> str:
+        """What the report's data column adds for a run of this family (default: nothing)."""
+        del cfg
+        return ""
+
+    def upgrade_eval(self, cfg: RunConfig, eval_json: dict[str, Any]) -> dict[str, Any]:
+        """An eval.json written by an older version, in today's schema (default: as it is)."""
+        del cfg
+        return eval_json
+
+    def baseline_ref(
+        self, cfg: RunConfig, eval_json: Mapping[str, Any], name: str, values: Mapping[str, float]
+    ) -> BaselineRef:
+        """The report row of baseline ``name`` measured by the run (``values``: its numbers).
+        Default: one row per dataset and baseline, equal numbers counted once."""
+        del eval_json
+        ds = cfg.data.dataset
+        return BaselineRef(
+            label=self.baselines.get(name, name),
+            group=f"{self.name}/{ds}/{name}",
+            draw=json.dumps(dict(values), sort_keys=True),
+            data=ds,
+        )
 
     def train_command(self, method: str) -> str:
         """The shell command that trains ``method`` (``mnistmax train simclr``, ...)."""
@@ -155,11 +202,21 @@ class Family:
 FAMILIES: Registry[Family] = Registry("family")
 
 
+def _load_families() -> None:
+    for module in FAMILY_MODULES:
+        importlib.import_module(module)
+
+
 def family_of(method: str) -> Family:
     """The family of the registered method ``method`` (unknown names: one clear ConfigError)."""
-    from mnistmax.methods import METHOD_MODULES, METHODS
+    from mnistmax.methods import method_class
 
-    for module in (*METHOD_MODULES, *FAMILY_MODULES):
-        importlib.import_module(module)
-    method_class = cast("type[Method]", METHODS.factory(method))  # methods register classes
-    return FAMILIES.build(method_class.family)
+    cls = method_class(method)
+    _load_families()
+    return FAMILIES.build(cls.family)
+
+
+def families() -> list[Family]:
+    """Every family, in registration order (the report's column and row order)."""
+    _load_families()
+    return [FAMILIES.build(name) for name in FAMILIES.in_order()]

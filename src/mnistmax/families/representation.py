@@ -3,15 +3,20 @@ are evaluated by kNN, linear probe, retrieval, few-shot and clustering next to b
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from mnistmax.config import RunConfig
 from mnistmax.data.splits import Splits, per_class_subset
+from mnistmax.eval.clustering import KMEANS_ACC, KMEANS_ARI, KMEANS_NMI
 from mnistmax.eval.embed import embed
-from mnistmax.families.base import FAMILIES, Family, Tracer
+from mnistmax.eval.fewshot import FEWSHOT_10
+from mnistmax.eval.knn import KNN_AT_20
+from mnistmax.eval.linear_probe import LINEAR_PROBE
+from mnistmax.families.base import FAMILIES, BaselineRef, Family, Tracer
 from mnistmax.methods.base import Method
 from mnistmax.timing import Stopwatch
 from mnistmax.train.loop import FitResult
@@ -51,6 +56,26 @@ class Representation(Family):
 
     name = "representation"
     command = "mnistmax train {method}"
+    metrics = (KNN_AT_20, LINEAR_PROBE, FEWSHOT_10, KMEANS_ACC, KMEANS_NMI, KMEANS_ARI)
+    baselines: ClassVar[Mapping[str, str]] = {
+        "raw_pixels": "raw pixels",
+        "pca50": "PCA-50 of pixels",
+        "random_init": "",
+    }
+
+    def baseline_ref(
+        self, cfg: RunConfig, eval_json: Mapping[str, Any], name: str, values: Mapping[str, float]
+    ) -> BaselineRef:
+        if name != "random_init":
+            return super().baseline_ref(cfg, eval_json, name, values)
+        # One row per encoder architecture; each run's seed draws its own random encoder.
+        m = cfg.model
+        return BaselineRef(
+            label=f"random-init {m.encoder} ({m.embed_dim}-d)",
+            group=f"{self.name}/{cfg.data.dataset}/random_init/{m.encoder}/{m.embed_dim}/{m.dropout}",
+            draw=str(cfg.train.seed),
+            data=cfg.data.dataset,
+        )
 
     def tracer(self, splits: Splits, cfg: RunConfig) -> Tracer:
         idx = trace_indices(splits, cfg.eval.pca_per_class)

@@ -28,6 +28,12 @@ class Method(nn.Module):
     encoder: Encoder
     #: The registered family that trains, evaluates and reports this method (mnistmax.families).
     family: ClassVar[str] = "representation"
+    #: Whether the training loss sees labels (the report's "labels used" column).
+    uses_labels: ClassVar[bool] = False
+
+    def inference_module(self) -> nn.Module:
+        """The part of the method used at test time (the report counts its parameters)."""
+        return self.encoder
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Features ``h`` used by evaluation (encoder output, not a projection)."""

@@ -47,6 +47,9 @@ class DenoiseMethod(Method):
 
     family = "denoising"
 
+    def inference_module(self) -> torch.nn.Module:
+        return self.model
+
     def __init__(self, cfg: RunConfig, **_: Any) -> None:
         super().__init__()
         d = cfg.denoise

@@ -97,8 +97,6 @@ def collapse_std(h: torch.Tensor) -> torch.Tensor:
 class SSLMethod(Method):
     """Shared two-view wiring: encoder, projector, augmentation, collapse logs."""
 
-    uses_labels = False
-
     def __init__(self, cfg: RunConfig, **_: Any) -> None:
         super().__init__()
         self.ssl: SSLConfig = cfg.ssl

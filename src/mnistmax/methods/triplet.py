@@ -36,6 +36,8 @@ from mnistmax.train.precision import full_precision
 class TripletMethod(Method):
     """Encoder trained with a triplet loss on L2-normalised embeddings."""
 
+    uses_labels = True
+
     def __init__(self, cfg: RunConfig, **_: Any) -> None:
         super().__init__()
         t = cfg.triplet

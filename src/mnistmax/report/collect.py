@@ -17,6 +17,7 @@ from typing import Any
 
 from mnistmax.config import RunConfig, run_config_from_dict
 from mnistmax.errors import ConfigError, MnistmaxError
+from mnistmax.families import family_of
 from mnistmax.io import read_json
 
 #: How deep below a given folder run folders are looked for (study/trials/NAME is depth 2).
@@ -53,10 +54,6 @@ class RunRecord:
     @property
     def seed(self) -> int:
         return self.cfg.train.seed
-
-    @property
-    def is_denoise(self) -> bool:
-        return self.cfg.method == "denoise"
 
 
 @dataclass
@@ -137,6 +134,7 @@ def read_run(path: Path, name: str, group: str = "") -> RunRecord:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path} could not be read ({exc})") from None
     figures, frames = _figures(path)
+    ev = family_of(cfg.method).upgrade_eval(cfg, ev)
     return RunRecord(
         path=path,
         name=name,

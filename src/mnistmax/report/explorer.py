@@ -167,7 +167,7 @@ def explorer_data(
     """The page data of the explorer (``None`` when no run has test embeddings).
 
     Args:
-        runs: Runs of the report; denoisers and runs without ``embeddings_test.npz`` are skipped.
+        runs: Runs of the report; runs without ``embeddings_test.npz`` (denoisers) are skipped.
         maps: Projections to compute, in ``pca``, ``tsne``, ``umap``.
         per_class: Test digits per class in the explorer's fixed subset.
         cache: Folder for cached 2-D maps (``None``: no cache).
@@ -185,7 +185,7 @@ def explorer_data(
     ] = []
     for run in runs:
         path = run.path / "embeddings_test.npz"
-        if run.is_denoise or not path.is_file():
+        if not path.is_file():
             continue
         with np.load(path) as npz:
             z, y = np.asarray(npz["embeddings"], np.float32), np.asarray(npz["labels"], np.int64)

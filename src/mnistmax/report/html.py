@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistmax.report.collect import RunRecord
-from mnistmax.report.table import COLUMNS, HEAD, METHOD_ORDER, Row, best_cells, command
+from mnistmax.report.table import HEAD, Row, best_cells, columns, command, method_rank
 
 MIME = {".gif": "image/gif", ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg",
         ".jpeg": "image/jpeg"}  # fmt: skip
@@ -74,7 +74,7 @@ def _prov_items(run: RunRecord) -> str:
 
 
 def _table(rows: Sequence[Row], table_id: str, *, first: str) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in (*HEAD, *(c.header for c in COLUMNS)))
+    head = "".join(f"<th>{escape(h)}</th>" for h in (*HEAD, *(c.label for c in columns())))
     head = head.replace("<th>configuration</th>", f"<th>{escape(first)}</th>")
     head += "<th>n</th><th>provenance</th>"
     body = []
@@ -94,8 +94,8 @@ def _table(rows: Sequence[Row], table_id: str, *, first: str) -> str:
             for k, c in zip(("method", "label", "data", "labels"), cells, strict=True)
         )
         tds += "".join(
-            f'<td class="num{" best" if (id(r), c.key) in best else ""}">{escape(r.cell(c))}</td>'
-            for c in COLUMNS
+            f'<td class="num{" best" if (id(r), c.name) in best else ""}">{escape(r.cell(c))}</td>'
+            for c in columns()
         )
         tds += f'<td class="num">{r.n}</td>'
         if r.runs:
@@ -116,10 +116,7 @@ def _table(rows: Sequence[Row], table_id: str, *, first: str) -> str:
 
 def _figures(runs: Sequence[RunRecord]) -> str:
     parts = []
-    methods = sorted(
-        {r.method for r in runs},
-        key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m),
-    )
+    methods = sorted({r.method for r in runs}, key=lambda m: (method_rank(m), m))
     for method in methods:
         parts.append(f'<h3 id="fig-method-{slug(method)}">{escape(method)}</h3>')
         for run in [r for r in runs if r.method == method]:

@@ -9,76 +9,35 @@ input and the classical filters for denoisers (same noise draw as the model).
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mnistmax.eval.metric import Metric
+from mnistmax.families import families, family_of
+from mnistmax.methods import method_class, method_names
 from mnistmax.report.collect import RunRecord
 
 #: Keys that say where or with which seed a run ran, not what it is.
 NON_IDENTITY_KEYS = ("train.seed", "train.device", "data.root")
-#: Methods whose training loss sees labels (every method's monitor uses validation labels).
-LABELLED_METHODS = ("triplet", "supcon")
-METHOD_ORDER = ("triplet", "simclr", "supcon", "byol", "swav", "vicreg", "barlow_twins", "denoise")
-#: The denoising intensity of the table's PSNR/SSIM columns.
-DENOISE_LEVEL = 0.5
+
+# Columns every run fills (its facts, not declared metrics; no best is marked in them).
+PARAMS = Metric("params", "params", "int", higher_is_better=None)
+TRAIN_LOSS = Metric("train_loss", "train loss", "f4", higher_is_better=None)
+VAL_LOSS = Metric("val_loss", "val loss", "f4", higher_is_better=None)
+WALL_S = Metric("wall_s", "wall s", "f1", higher_is_better=None)
+IMG_S = Metric("img_s", "img/s", "int", higher_is_better=None)
 
 
-@dataclass(frozen=True)
-class Column:
-    """A numeric column: its key in a row's values, header, and how values are shown."""
-
-    key: str
-    header: str
-    fmt: str  # pct (×100, 2 dp) | f4 | f3 | f2 | f1 | int
-
-    def format(self, values: Sequence[float]) -> str:
-        """``mean ± std`` for several values, the value for one, ``—`` for none."""
-        if not values:
-            return "—"
-        scale = 100.0 if self.fmt == "pct" else 1.0
-        mean = statistics.fmean(values) * scale
-        digits = {"pct": 2, "f4": 4, "f3": 3, "f2": 2, "f1": 1, "int": 0}[self.fmt]
-        text = f"{mean:,.{digits}f}" if self.fmt == "int" else f"{mean:.{digits}f}"
-        if len(values) > 1:
-            std = statistics.stdev(values) * scale
-            text += f" ± {std:.{max(digits, 1) if self.fmt == 'int' else digits}f}"
-        return text
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("params", "params", "int"),
-    Column("train_loss", "train loss", "f4"),
-    Column("val_loss", "val loss", "f4"),
-    Column("knn20", "kNN@20", "pct"),
-    Column("probe", "linear probe", "pct"),
-    Column("fewshot10", "10-shot", "pct"),
-    Column("kmeans_acc", "k-means ACC", "pct"),
-    Column("kmeans_nmi", "NMI", "pct"),
-    Column("kmeans_ari", "ARI", "pct"),
-    Column("psnr", f"PSNR @ I={DENOISE_LEVEL}", "f2"),
-    Column("ssim", f"SSIM @ I={DENOISE_LEVEL}", "f3"),
-    Column("wall_s", "wall s", "f1"),
-    Column("img_s", "img/s", "int"),
-)
-
-EVAL_KEYS = {
-    "knn20": "test/knn@20",
-    "probe": "test/linear_probe",
-    "fewshot10": "test/fewshot@10",
-    "kmeans_acc": "test/kmeans_acc",
-    "kmeans_nmi": "test/kmeans_nmi",
-    "kmeans_ari": "test/kmeans_ari",
-}
-REPRESENTATION_BASELINES = {"raw_pixels": "raw pixels", "pca50": "PCA-50 of pixels"}
-DENOISE_BASELINES = {
-    "noisy": "noisy input",
-    "median3": "median 3×3",
-    "gauss_blur": "Gaussian blur σ 1",
-    "opening": "opening 3×3",
-}
+@functools.cache
+def columns() -> tuple[Metric, ...]:
+    """The table's numeric columns: params and losses, every family's declared metrics (in
+    family order), then wall time and throughput. A row's values are keyed by metric name."""
+    declared = [m for fam in families() for m in fam.metrics]
+    return (PARAMS, TRAIN_LOSS, VAL_LOSS, *declared, WALL_S, IMG_S)
 
 
 @dataclass
@@ -102,8 +61,8 @@ class Row:
             else max((len(v) for v in self.values.values()), default=0)
         )
 
-    def cell(self, column: Column) -> str:
-        return column.format(self.values.get(column.key, []))
+    def cell(self, column: Metric) -> str:
+        return column.format(self.values.get(column.name, []))
 
     def mean(self, key: str) -> float | None:
         vals = self.values.get(key, [])
@@ -180,8 +139,7 @@ def row_label(run: RunRecord, *, with_eval: bool = False) -> str:
 def command(run: RunRecord) -> str:
     """The ``mnistmax`` command that makes this run again (into the same folder)."""
     over = overrides_from_preset(run) or []
-    head = "mnistmax denoise train" if run.is_denoise else f"mnistmax train {run.method}"
-    parts = [head]
+    parts = [family_of(run.method).train_command(run.method)]
     if run.preset:
         parts.append(f"--preset {run.preset}")
     parts.append(f"--seed {run.seed}")
@@ -218,13 +176,11 @@ def data_text(run: RunRecord) -> str:
     text = run.cfg.data.dataset + (f", {n:,} train" if n is not None else "")
     if run.cfg.data.train_per_class is not None:
         text += f" ({run.cfg.data.train_per_class}/class)"
-    if run.is_denoise:
-        text += f"; noise {run.cfg.denoise.noise}"
-    return text
+    return text + family_of(run.method).data_note(run.cfg)
 
 
 def labels_text(run: RunRecord) -> str:
-    if run.method in LABELLED_METHODS:
+    if method_class(run.method).uses_labels:
         n = train_size(run)
         return f"{n:,}" if n is not None else "yes"
     return "none"
@@ -253,69 +209,38 @@ def count_parameters(run: RunRecord) -> tuple[int, int]:
         from mnistmax.methods import build_method
 
         method = build_method(run.cfg)
-        part = getattr(method, "model", None) if run.is_denoise else method.encoder
-        test_time = sum(p.numel() for p in (part or method).parameters())
+        test_time = sum(p.numel() for p in method.inference_module().parameters())
         total = sum(p.numel() for p in method.parameters() if p.requires_grad)
         _PARAM_CACHE[key] = (int(test_time), int(total))
     return _PARAM_CACHE[key]
 
 
 def _best_record(run: RunRecord) -> dict[str, Any]:
-    best = run.eval.get("best_epoch") or run.train.get("best_epoch")
-    if run.is_denoise and isinstance(run.eval.get("train"), dict):
-        best = best or run.eval["train"].get("best_epoch")
+    best = run.eval.get("best_epoch")
     for r in run.history:
         if r.get("epoch") == best:
             return r
     return run.history[-1] if run.history else {}
 
 
-def denoise_rows_at(
-    run: RunRecord, level: float = DENOISE_LEVEL
-) -> tuple[str, list[dict[str, Any]]]:
-    """(noise, sweep rows at ``level``) for the run's training noise (else ``mixed``, else the
-    first swept noise), or ``("", [])`` if the sweep has no row at that level."""
-    rows = [
-        r for r in run.eval.get("rows", []) if abs(float(r.get("intensity", -1)) - level) < 1e-9
-    ]
-    noises = [r["noise"] for r in rows]
-    for noise in (run.cfg.denoise.noise, "mixed", *noises):
-        if noise in noises:
-            return noise, [r for r in rows if r["noise"] == noise]
-    return "", []
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def run_values(run: RunRecord) -> dict[str, float]:
-    """The numbers of one run under the column keys (absent when not measured)."""
+    """The numbers of one run under the column names (absent when not measured)."""
     ev = run.eval
-    out: dict[str, float] = {}
-    test_time, _ = count_parameters(run)
-    out["params"] = float(test_time)
+    out: dict[str, float] = {PARAMS.name: float(count_parameters(run)[0])}
     rec = _best_record(run)
-    for key, name in (("train_loss", "train/loss"), ("val_loss", "val/loss")):
-        if isinstance(rec.get(name), int | float):
-            out[key] = float(rec[name])
-    if run.is_denoise:
-        from mnistmax.denoise.evaluation import model_label
-
-        _, rows = denoise_rows_at(run)
-        label = model_label(run.cfg)
-        for r in rows:
-            if r["method"] == label:
-                out["psnr"], out["ssim"] = float(r["psnr"]), float(r["ssim"])
-        train = ev.get("train") or run.train
-        if "train_wall_seconds" in train:
-            out["wall_s"] = float(train["train_wall_seconds"]) + float(ev.get("eval_seconds", 0.0))
-        if "train_img_per_s" in train:
-            out["img_s"] = float(train["train_img_per_s"])
-        return out
-    for key, name in EVAL_KEYS.items():
-        if isinstance(ev.get(name), int | float):
-            out[key] = float(ev[name])
-    if "wall_seconds" in ev:
-        out["wall_s"] = float(ev["wall_seconds"])
-    if "train_img_per_s" in ev:
-        out["img_s"] = float(ev["train_img_per_s"])
+    for col, name in ((TRAIN_LOSS, "train/loss"), (VAL_LOSS, "val/loss")):
+        if (v := _number(rec.get(name))) is not None:
+            out[col.name] = v
+    for metric in family_of(run.method).metrics:
+        if (v := _number(ev.get(metric.key()))) is not None:
+            out[metric.name] = v
+    for col, name in ((WALL_S, "wall_seconds"), (IMG_S, "train_img_per_s")):
+        if (v := _number(ev.get(name))) is not None:
+            out[col.name] = v
     return out
 
 
@@ -323,8 +248,10 @@ def run_values(run: RunRecord) -> dict[str, float]:
 
 
 def method_rank(method: str) -> int:
-    """Sort key of a method: triplet, the SSL methods, denoise, then the rest."""
-    return METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
+    """Sort key of a method: registration order (triplet, the SSL methods, denoise), then the
+    rest (a run of a method this version does not know)."""
+    order = method_names()
+    return order.index(method) if method in order else len(order)
 
 
 def method_rows(runs: Sequence[RunRecord]) -> list[Row]:
@@ -377,92 +304,48 @@ def per_run_rows(runs: Sequence[RunRecord]) -> list[Row]:
     return rows
 
 
-def _add_distinct(
-    store: dict[str, dict[str, Any]],
-    key: str,
-    label: str,
-    method: str,
-    data: str,
-    source: str,
-    values: dict[str, float],
-) -> None:
-    entry = store.setdefault(
-        key, {"label": label, "method": method, "data": data, "seen": {}, "runs": set()}
-    )
-    # One baseline computed by several runs (same data, protocol, seed) is the same number:
-    # count it once. Different seeds (the random-init encoder) are different draws.
-    entry["seen"].setdefault(source, values)
+def _baseline_names(ev: dict[str, Any]) -> list[str]:
+    """Baselines in an eval.json (``baseline/<name>/<metric>`` keys), in order of appearance."""
+    return list(dict.fromkeys(k.split("/")[1] for k in ev if k.startswith("baseline/")))
 
 
 def baseline_rows(runs: Sequence[RunRecord]) -> list[Row]:
-    """Baselines found in the runs' eval.json, one row per (baseline, dataset[, encoder])."""
-    store: dict[str, dict[str, Any]] = {}
+    """Baselines found in the runs' eval.json: one row per group the run's family puts them in
+    (dataset, baseline, encoder, noise ...); the same draw computed by several runs counts once,
+    different draws (the random-init encoder's seeds) are averaged."""
+    rows: dict[str, Row] = {}
+    draws: dict[str, dict[str, dict[str, float]]] = {}
+    order: dict[str, tuple[int, int]] = {}
+    fams = [f.name for f in families()]
     for run in runs:
-        ev, ds = run.eval, run.cfg.data.dataset
-        if run.is_denoise:
-            from mnistmax.denoise.evaluation import model_label
-
-            noise, rows = denoise_rows_at(run)
-            for r in rows:
-                if r["method"] == model_label(run.cfg):
-                    continue
-                name = DENOISE_BASELINES.get(r["method"], r["method"])
-                key = f"denoise/{ds}/{run.cfg.denoise.track}/{noise}/{r['method']}"
-                source = json.dumps(
-                    [run.cfg.denoise.noise_seed, run.eval.get("test_images")], sort_keys=True
-                )
-                _add_distinct(
-                    store,
-                    key,
-                    name,
-                    "denoise",
-                    f"{ds}; noise {noise}",
-                    source,
-                    {"psnr": float(r["psnr"]), "ssim": float(r["ssim"])},
-                )
-            continue
-        for base, name in [*REPRESENTATION_BASELINES.items(), ("random_init", "")]:
-            prefix = f"baseline/{base}/"
+        fam = family_of(run.method)
+        for name in _baseline_names(run.eval):
             vals = {
-                col: float(ev[prefix + k.split("/", 1)[1]])
-                for col, k in EVAL_KEYS.items()
-                if isinstance(ev.get(prefix + k.split("/", 1)[1]), int | float)
+                m.name: v
+                for m in fam.metrics
+                if (v := _number(run.eval.get(m.baseline_key(name)))) is not None
             }
             if not vals:
                 continue
-            if base == "random_init":
-                m = run.cfg.model
-                name = f"random-init {m.encoder} ({m.embed_dim}-d)"
-                key = f"rep/{ds}/random_init/{m.encoder}/{m.embed_dim}/{m.dropout}"
-                source = str(run.seed)
-            else:
-                key = f"rep/{ds}/{base}"
-                source = json.dumps(vals, sort_keys=True)
-            _add_distinct(store, key, name, "baseline", ds, source, vals)
-    out_rows = []
-    for key, entry in store.items():
-        row = Row(
-            label=entry["label"],
-            method=entry["method"],
-            kind="baseline",
-            data=entry["data"],
-            labels="—",
-        )
-        for values in entry["seen"].values():
+            ref = fam.baseline_ref(run.cfg, run.eval, name, vals)
+            if ref.group not in rows:
+                rows[ref.group] = Row(
+                    ref.label, "baseline", "baseline", ref.data, "—", note=ref.group
+                )
+                known = list(fam.baselines)
+                order[ref.group] = (
+                    fams.index(fam.name),
+                    known.index(name) if name in known else len(known),
+                )
+            draws.setdefault(ref.group, {}).setdefault(ref.draw, vals)
+    for group, row in rows.items():
+        for values in draws[group].values():
             for k, v in values.items():
                 row.values.setdefault(k, []).append(v)
-        row.note = key
-        out_rows.append(row)
-    order = [*REPRESENTATION_BASELINES.values(), *DENOISE_BASELINES.values()]
-    out_rows.sort(
-        key=lambda r: (
-            r.note.startswith("denoise"),
-            r.data,
-            order.index(r.label) if r.label in order else len(order),
-            r.label,
-        )
+    return sorted(
+        rows.values(),
+        key=lambda r: (order[r.note][0], r.data, order[r.note][1], r.label),
     )
-    return out_rows
 
 
 def summary_rows(runs: Sequence[RunRecord]) -> list[Row]:
@@ -472,20 +355,23 @@ def summary_rows(runs: Sequence[RunRecord]) -> list[Row]:
 
 # ------------------------------------------------------------------ markdown
 
-#: Columns where a higher mean is better (the best method row is marked).
-HIGHER_IS_BETTER = ("knn20", "probe", "fewshot10", "kmeans_acc", "kmeans_nmi", "kmeans_ari",
-                    "psnr", "ssim")  # fmt: skip
-
 
 def best_cells(rows: Sequence[Row]) -> set[tuple[int, str]]:
-    """``(id(row), column key)`` of the best method row per higher-is-better column (only when
+    """``(id(row), column name)`` of the best method row per column with a direction (only when
     at least two method rows have a value, so a lone run is not "best")."""
     out: set[tuple[int, str]] = set()
-    for key in HIGHER_IS_BETTER:
-        scored = [(m, r) for r in rows if r.kind == "method" and (m := r.mean(key)) is not None]
+    for col in columns():
+        if col.higher_is_better is None:
+            continue
+        sign = 1.0 if col.higher_is_better else -1.0
+        scored = [
+            (sign * m, r)
+            for r in rows
+            if r.kind == "method" and (m := r.mean(col.name)) is not None
+        ]
         if len(scored) >= 2:
             top = max(m for m, _ in scored)
-            out |= {(id(r), key) for m, r in scored if m == top}
+            out |= {(id(r), col.name) for m, r in scored if m == top}
     return out
 
 
@@ -498,17 +384,17 @@ def markdown_table(
     """The rows as a GitHub markdown table (accuracies in %, mean ± std over n seeds); the best
     method value of each higher-is-better column is in bold."""
     head = [first if h == "configuration" else h for h in HEAD]
-    headers = [*head, *(c.header for c in COLUMNS)] + (["n"] if with_n else [])
+    headers = [*head, *(c.label for c in columns())] + (["n"] if with_n else [])
     best = best_cells(rows)
     lines = [
         "| " + " | ".join(headers) + " |",
-        "|" + "---|" * len(HEAD) + "---:|" * (len(COLUMNS) + (1 if with_n else 0)),
+        "|" + "---|" * len(HEAD) + "---:|" * (len(columns()) + (1 if with_n else 0)),
     ]
     for r in rows:
         label = r.label if r.kind == "method" else f"*{r.label} (baseline)*"
         method = r.method if r.kind == "method" else "—"
         cells = [method, label.replace("|", "\\|"), r.data, r.labels]
-        cells += [f"**{r.cell(c)}**" if (id(r), c.key) in best else r.cell(c) for c in COLUMNS]
+        cells += [f"**{r.cell(c)}**" if (id(r), c.name) in best else r.cell(c) for c in columns()]
         if with_n:
             cells.append(str(r.n))
         lines.append("| " + " | ".join(cells) + " |")
