@@ -29,8 +29,7 @@ from pathlib import Path
 
 from mnistmax.config import RunConfig, apply_overrides
 from mnistmax.errors import ConfigError, MnistmaxError
-
-SSL_METHODS = ("simclr", "supcon", "byol", "swav", "vicreg", "barlow_twins")
+from mnistmax.presets import in_review
 
 
 @dataclass(frozen=True)
@@ -47,42 +46,10 @@ class ReviewItem:
         return self.name or self.preset
 
 
-# Quick budget: the table needs 10-shot only (1/5/100 shots triple the few-shot cost) and three
-# k-means restarts are plenty for 1,000 mini test digits.
-_QUICK_EVAL = ("eval.fewshot_shots=10", "eval.kmeans_n_init=3")
-# dae_quick's own sweep (9 noise types × 7 levels × 500 digits) costs more than the rest of the
-# quick review together; the review keeps the training noise and three other families, five
-# levels, 200 digits, and trains 3 × 30 steps instead of 4 × 40.
-_QUICK_DAE = (
-    "train.epochs=3",
-    "train.steps_per_epoch=30",
-    "denoise.eval_size=200",
-    "denoise.eval_noises=mixed,gaussian,salt_pepper,lines",
-    "denoise.eval_intensities=0,0.25,0.5,0.75,1",
-)
-_FULL_EVAL = ("eval.fewshot=true", "eval.clustering=true")
-
+#: Each budget's runs, from the presets that say they run in it (``preset(review=...)``).
 BUDGETS: dict[str, tuple[ReviewItem, ...]] = {
-    "quick": (
-        ReviewItem("triplet_quick", _QUICK_EVAL),
-        *(ReviewItem(f"{m}_quick", _QUICK_EVAL) for m in SSL_METHODS),
-        ReviewItem("dae_quick", _QUICK_DAE),
-    ),
-    "standard": (
-        ReviewItem("triplet_fast", _FULL_EVAL),
-        *(ReviewItem(f"{m}_standard") for m in SSL_METHODS),
-        ReviewItem("dae_best", ("train.epochs=3",)),
-    ),
-    "full": (
-        ReviewItem("triplet_full", seeds=(0, 1, 2)),
-        ReviewItem("triplet_fast", _FULL_EVAL, seeds=(0, 1, 2)),
-        *(
-            ReviewItem(f"{m}_standard", ("train.epochs=8", "eval.finetune=true"), seeds=(0, 1, 2))
-            for m in SSL_METHODS
-        ),
-        ReviewItem("dae_best", seeds=(0, 1, 2)),
-        ReviewItem("dae_ablation", seeds=(0, 1, 2)),
-    ),
+    budget: tuple(ReviewItem(name, r.overrides, r.seeds) for name, r in in_review(budget))
+    for budget in ("quick", "standard", "full")
 }
 #: Test digits per class in the report's explorer (t-SNE/UMAP cost grows with the count).
 EXPLORER_PER_CLASS = {"quick": 50, "standard": 100, "full": 100}

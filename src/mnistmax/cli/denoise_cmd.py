@@ -106,25 +106,6 @@ def resolve_denoise_config(args: argparse.Namespace) -> Any:
     return cfg
 
 
-def print_denoise_summary(metrics: dict[str, Any]) -> None:
-    """Headline lines: model vs best baseline at I = 0.5 per noise type."""
-    details = metrics.get("details", {})
-    s = details.get("summary", {})
-    print(f"model {details.get('model')} on {details.get('test_images')} test images (I = 0.5):")
-    for noise, r in s.get("at_0.5", {}).items():
-        extra = ""
-        if "downstream_acc" in r:
-            extra += f"  downstream {r['downstream_acc']:.3f} (clean {r['clean_acc']:.3f})"
-        if "removal" in r:
-            extra += f"  removal {r['removal']:.3f} ink kept {r['ink_kept']:.3f}"
-        print(
-            f"  {noise:13s} PSNR {r['model_psnr']:6.2f} vs {r['best_baseline']} "
-            f"{r['baseline_psnr']:6.2f} ({r['psnr_gain']:+.2f} dB, SSIM {r['ssim_gain']:+.3f}){extra}"
-        )
-    losses = s.get("psnr_losses_at_I>=0.2", [])
-    print(f"  PSNR losses to a baseline at I >= 0.2: {len(losses)}")
-
-
 def run_denoise_train(args: argparse.Namespace) -> int:
     """Handler of ``mnistmax denoise train``."""
     if args.list_presets:
@@ -137,9 +118,10 @@ def run_denoise_train(args: argparse.Namespace) -> int:
     from mnistmax.families import family_of
 
     # The denoise method's family trains it; its check refuses another method's preset.
-    metrics = family_of("denoise").train(cfg, out, quiet=args.quiet, evaluate=not args.no_eval)
+    family = family_of("denoise")
+    metrics = family.train(cfg, out, quiet=args.quiet, evaluate=not args.no_eval)
     if metrics:
-        print_denoise_summary(metrics)
+        print(family.summary(metrics))
     print(f"run folder: {out}")
     return 0
 
@@ -155,7 +137,9 @@ def run_denoise_eval(args: argparse.Namespace) -> int:
         noises=_noise_list(args.noises),
         device=args.device,
     )
-    print_denoise_summary(metrics)
+    from mnistmax.families import family_of
+
+    print(family_of("denoise").summary(metrics))
     print(f"wrote {args.run}/eval.json, eval.md and figures/curves_*.png")
     return 0
 

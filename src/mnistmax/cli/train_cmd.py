@@ -63,12 +63,11 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     cfg = resolve_config(args)
     out = args.out or f"runs/{cfg.preset}_seed{cfg.train.seed}"
-    from mnistmax.runner import train_run
+    from mnistmax.families import family_of
 
-    metrics = train_run(cfg, out, quiet=args.quiet, evaluate=not args.no_eval)
+    family = family_of(cfg.method)
+    metrics = family.train(cfg, out, quiet=args.quiet, evaluate=not args.no_eval)
     if metrics:
-        from mnistmax.cli.eval_cmd import print_summary
-
-        print_summary(metrics)
+        print(family.summary(metrics))
     print(f"run folder: {out}")
     return 0

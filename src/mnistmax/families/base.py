@@ -33,7 +33,7 @@ from mnistmax.errors import ConfigError
 from mnistmax.eval.metric import Metric
 from mnistmax.methods.base import Method
 from mnistmax.registry import Registry
-from mnistmax.timing import Stopwatch
+from mnistmax.timing import Stopwatch, format_timings
 from mnistmax.train.loop import FitResult, fit
 from mnistmax.train.runlog import RunDir
 
@@ -86,6 +86,18 @@ class Family:
         """What the report's data column adds for a run of this family (default: nothing)."""
         del cfg
         return ""
+
+    def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
+        """The family's headline numbers of an eval.json, as lines for the terminal."""
+        raise NotImplementedError
+
+    def summary(self, metrics: Mapping[str, Any]) -> str:
+        """What ``train`` and ``eval`` print once a run is evaluated: the family's headline
+        lines, then where the time went."""
+        lines = self.summary_lines(metrics)
+        if metrics.get("timings"):
+            lines.append(f"time: {format_timings(metrics['timings'])}")
+        return "\n".join(lines)
 
     def upgrade_eval(self, cfg: RunConfig, eval_json: dict[str, Any]) -> dict[str, Any]:
         """An eval.json written by an older version, in today's schema (default: as it is)."""

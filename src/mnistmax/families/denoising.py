@@ -102,6 +102,27 @@ class Denoising(Family):
             run.path, quiet=quiet, splits=splits, timings=clock.rounded(), started=started
         )
 
+    def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
+        # Model against the best baseline at I = 0.5, per noise type.
+        details = metrics.get("details", {})
+        s = details.get("summary", {})
+        lines = [
+            f"model {details.get('model')} on {details.get('test_images')} test images (I = 0.5):"
+        ]
+        for noise, r in s.get("at_0.5", {}).items():
+            extra = ""
+            if "downstream_acc" in r:
+                extra += f"  downstream {r['downstream_acc']:.3f} (clean {r['clean_acc']:.3f})"
+            if "removal" in r:
+                extra += f"  removal {r['removal']:.3f} ink kept {r['ink_kept']:.3f}"
+            lines.append(
+                f"  {noise:13s} PSNR {r['model_psnr']:6.2f} vs {r['best_baseline']} "
+                f"{r['baseline_psnr']:6.2f} ({r['psnr_gain']:+.2f} dB, SSIM {r['ssim_gain']:+.3f}){extra}"
+            )
+        losses = s.get("psnr_losses_at_I>=0.2", [])
+        lines.append(f"  PSNR losses to a baseline at I >= 0.2: {len(losses)}")
+        return lines
+
     def upgrade_eval(self, cfg: RunConfig, eval_json: dict[str, Any]) -> dict[str, Any]:
         # Before the one schema a denoiser's eval.json held its sweep at the top level.
         if "rows" not in eval_json or "details" in eval_json:
@@ -126,7 +147,10 @@ class Denoising(Family):
         }
         summary = details.get("summary", {})
         new |= flat_metrics(
-            details.get("rows", []), summary.get("at_0.5", {}), cfg, details.get("model") or model_label(cfg)
+            details.get("rows", []),
+            summary.get("at_0.5", {}),
+            cfg,
+            details.get("model") or model_label(cfg),
         )
         return new | {"details": details}
 

@@ -22,6 +22,16 @@ from mnistmax.timing import Stopwatch
 from mnistmax.train.loop import FitResult
 from mnistmax.train.runlog import RunDir
 
+#: The headline metrics ``mnistmax train`` prints, next to two baselines.
+SUMMARY_KEYS = (
+    "test/knn@1",
+    "test/knn@20",
+    "test/knn@200",
+    "test/linear_probe",
+    "test/p@1",
+    "test/map@r",
+)
+
 
 def trace_indices(splits: Splits, per_class: int) -> torch.Tensor:
     """Fixed test digits (``per_class`` of each class, seed 0) for the clustering animation."""
@@ -62,6 +72,23 @@ class Representation(Family):
         "pca50": "PCA-50 of pixels",
         "random_init": "",
     }
+
+    def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
+        def pct(v: object) -> str:
+            return f"{100 * v:.2f}" if isinstance(v, float) else "-"
+
+        lines = [f"{'metric':<22}{'run':>9}{'raw pixels':>12}{'random init':>13}"]
+        for key in SUMMARY_KEYS:
+            if key not in metrics:
+                continue
+            base = key.split("/", 1)[1]
+            raw = metrics.get(f"baseline/raw_pixels/{base}")
+            rnd = metrics.get(f"baseline/random_init/{base}")
+            lines.append(f"{key:<22}{pct(metrics[key]):>9}{pct(raw):>12}{pct(rnd):>13}")
+        for key in ("train_seconds", "train_img_per_s", "wall_seconds"):
+            if key in metrics:
+                lines.append(f"{key:<22}{metrics[key]:>9.1f}")
+        return lines
 
     def baseline_ref(
         self, cfg: RunConfig, eval_json: Mapping[str, Any], name: str, values: Mapping[str, float]

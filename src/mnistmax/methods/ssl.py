@@ -52,8 +52,6 @@ __all__ = [
     "collapse_std",
 ]
 
-SSL_METHODS = ("simclr", "supcon", "byol", "swav", "vicreg", "barlow_twins")
-
 
 def build_mlp(in_dim: int, spec: str, *, where: str = "ssl.projector") -> nn.Module:
     """A head from a spec: ``"512-512-128"`` is two Linear→BN→ReLU blocks then Linear to 128.
@@ -312,3 +310,11 @@ class BarlowTwins(SSLMethod):
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         z1, z2 = z.chunk(2)
         return barlow_twins_loss(z1, z2, lambd=self.ssl.barlow_lambda), {}
+
+
+#: The registered two-view methods, in registration order (derived, never listed by hand).
+SSL_METHODS = tuple(
+    name
+    for name in METHODS.in_order()
+    if issubclass(METHODS.factory(name), SSLMethod)  # type: ignore[arg-type]
+)

@@ -1,5 +1,5 @@
 """Presets: named, complete :class:`~mnistmax.config.RunConfig` values, each with a line on what it
-is for, one of them its method's default. One home, one schema: ``triplet.py``, ``ssl.py`` and
+is for, one of them its method's default, and the ``mnistmax review`` budgets each runs in. One home, one schema: ``triplet.py``, ``ssl.py`` and
 ``denoise.py`` register theirs with :func:`preset`; everything else asks :func:`get_preset`,
 :func:`default_preset` and friends. Nothing in this package imports the training code.
 """
@@ -7,9 +7,12 @@ is for, one of them its method's default. One home, one schema: ``triplet.py``, 
 from mnistmax.presets.registry import (
     PRESET_MODULES,
     PRESETS,
+    QUICK_EVAL,
+    InReview,
     Preset,
     default_preset,
     get_preset,
+    in_review,
     preset,
     preset_about,
     preset_listing,
@@ -20,9 +23,12 @@ from mnistmax.presets.registry import (
 __all__ = [
     "PRESETS",
     "PRESET_MODULES",
+    "QUICK_EVAL",
+    "InReview",
     "Preset",
     "default_preset",
     "get_preset",
+    "in_review",
     "preset",
     "preset_about",
     "preset_listing",

@@ -17,7 +17,7 @@ All but ``dae_quick`` (CI) train with ``precision="auto"``: bf16 autocast where 
 from __future__ import annotations
 
 from mnistmax.config import DataConfig, DenoiseConfig, RunConfig, TrainConfig
-from mnistmax.presets.registry import preset
+from mnistmax.presets.registry import InReview, preset
 
 _EVAL_SIZE = 1000  # test images of the sweep on full datasets (CPU budget); None = all 10k
 _LEVELS_7 = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)  # a coarser sweep than the default eleven levels
@@ -36,10 +36,23 @@ def _train(**kw: object) -> TrainConfig:
     return TrainConfig(**base)  # type: ignore[arg-type]
 
 
+# dae_quick's own sweep (9 noise types × 7 levels × 500 digits) costs more than the rest of the
+# quick review together; the review keeps the training noise and three other families, five
+# levels, 200 digits, and trains 3 × 30 steps instead of 4 × 40.
+_QUICK_REVIEW = (
+    "train.epochs=3",
+    "train.steps_per_epoch=30",
+    "denoise.eval_size=200",
+    "denoise.eval_noises=mixed,gaussian,salt_pepper,lines",
+    "denoise.eval_intensities=0,0.25,0.5,0.75,1",
+)
+
+
 @preset(
     "dae_quick",
     about="seconds to a minute on the embedded mnist-mini: demos, CI, tests",
     default=True,
+    review=(InReview("quick", _QUICK_REVIEW),),
 )
 def _dae_quick() -> RunConfig:
     return RunConfig(
@@ -87,6 +100,7 @@ def _dae_reference() -> RunConfig:
 @preset(
     "dae_best",
     about="our recipe: U-Net, clean and single-type images, a short curriculum",
+    review=(InReview("standard", ("train.epochs=3",)), InReview("full", seeds=(0, 1, 2))),
 )
 def _dae_best() -> RunConfig:
     return RunConfig(
@@ -113,6 +127,7 @@ def _dae_best() -> RunConfig:
 @preset(
     "dae_ablation",
     about="the constrained denoiser: additive noise, output = input x mask",
+    review=(InReview("full", seeds=(0, 1, 2)),),
 )
 def _dae_ablation() -> RunConfig:
     return RunConfig(

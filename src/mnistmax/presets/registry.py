@@ -22,13 +22,29 @@ PRESET_MODULES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class InReview:
+    """A preset's place in a ``mnistmax review`` budget: the overrides and seeds it runs with."""
+
+    budget: str
+    overrides: tuple[str, ...] = ()
+    seeds: tuple[int, ...] = (0,)
+
+
+#: The quick review's evaluation: the table needs 10-shot only (1/5/100 shots triple the
+#: few-shot cost) and three k-means restarts are plenty for 1,000 mini test digits.
+QUICK_EVAL = ("eval.fewshot_shots=10", "eval.kmeans_n_init=3")
+
+
+@dataclass(frozen=True)
 class Preset:
     """A registered preset: its factory, one line on what it is for, whether it is the default
-    of its method (what ``mnistmax train METHOD`` runs without ``--preset``)."""
+    of its method (what ``mnistmax train METHOD`` runs without ``--preset``), and the review
+    budgets it runs in."""
 
     factory: Callable[[], RunConfig]
     about: str
     default: bool = False
+    review: tuple[InReview, ...] = ()
 
 
 PRESETS: dict[str, Preset] = {}
@@ -40,13 +56,14 @@ def _load_all() -> None:
 
 
 def preset(
-    name: str, *, about: str, default: bool = False
+    name: str, *, about: str, default: bool = False, review: tuple[InReview, ...] = ()
 ) -> Callable[[Callable[[], RunConfig]], Callable[[], RunConfig]]:
     """Register a preset factory under ``name`` (the config records the name); ``about`` is the
-    line ``--list-presets`` shows; ``default`` makes it its method's preset when none is named."""
+    line ``--list-presets`` shows; ``default`` makes it its method's preset when none is named;
+    ``review``: the ``mnistmax review`` budgets that run it."""
 
     def deco(factory: Callable[[], RunConfig]) -> Callable[[], RunConfig]:
-        PRESETS[name] = Preset(lambda: replace(factory(), preset=name), about, default)
+        PRESETS[name] = Preset(lambda: replace(factory(), preset=name), about, default, review)
         return factory
 
     return deco
@@ -84,9 +101,9 @@ def preset_about(name: str) -> str:
 
 
 def preset_methods() -> list[str]:
-    """Methods trained by ``mnistmax train`` that have a preset (denoising has its own command)."""
+    """Methods that have a preset (what ``mnistmax train METHOD`` accepts)."""
     _load_all()
-    return sorted({_method(n) for n in PRESETS} - {"denoise"})
+    return sorted({_method(n) for n in PRESETS})
 
 
 def preset_names(method: str | None = None) -> list[str]:
@@ -103,3 +120,10 @@ def preset_listing(method: str) -> str:
     return "\n".join(
         f"{n:<{width}}  {'(default) ' if n == default else ''}{preset_about(n)}" for n in names
     )
+
+
+def in_review(budget: str) -> list[tuple[str, InReview]]:
+    """``(preset, its place)`` of every preset in review budget ``budget``, in registration
+    order (triplet, the self-supervised methods, the denoisers)."""
+    _load_all()
+    return [(n, r) for n, p in PRESETS.items() for r in p.review if r.budget == budget]

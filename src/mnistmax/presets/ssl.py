@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mnistmax.config import DataConfig, EvalConfig, ModelConfig, RunConfig, SSLConfig, TrainConfig
-from mnistmax.presets.registry import preset
+from mnistmax.presets.registry import QUICK_EVAL, InReview, preset
 
 #: Method → its SSL settings (shared by the quick and standard presets).
 METHOD_SSL: dict[str, SSLConfig] = {
@@ -109,13 +109,19 @@ def long(method: str) -> RunConfig:
 
 def _register(method: str) -> None:
     # Closures bind ``method`` per call; the decorator stores the preset under its name.
-    preset(f"{method}_quick", about="seconds on the embedded mnist-mini: smoke runs and demos")(
-        lambda: quick(method)
-    )
+    preset(
+        f"{method}_quick",
+        about="seconds on the embedded mnist-mini: smoke runs and demos",
+        review=(InReview("quick", QUICK_EVAL),),
+    )(lambda: quick(method))
     preset(
         f"{method}_standard",
         about="full MNIST, seed_cnn, 4 epochs: 3-6 minutes on 2 CPU cores",
         default=True,
+        review=(
+            InReview("standard"),
+            InReview("full", ("train.epochs=8", "eval.finetune=true"), seeds=(0, 1, 2)),
+        ),
     )(lambda: standard(method))
     preset(
         f"{method}_long",

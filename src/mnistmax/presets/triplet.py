@@ -14,7 +14,7 @@ from mnistmax.config import (
     TrainConfig,
     TripletConfig,
 )
-from mnistmax.presets.registry import preset
+from mnistmax.presets.registry import QUICK_EVAL, InReview, preset
 
 # The triplet issue's evaluation (kNN, linear probe, P@1, MAP@R, baselines) without few-shot and
 # k-means, which cost more than the whole 1,000-image training run; `--set eval.fewshot=true
@@ -58,10 +58,15 @@ def _triplet_reference() -> RunConfig:
     )
 
 
+# The review adds few-shot and k-means, which FAST_EVAL leaves out.
+_REVIEW_EVAL = ("eval.fewshot=true", "eval.clustering=true")
+
+
 @preset(
     "triplet_fast",
     about="our recipe on the same 1,000 labels: conv_small, semi-hard mining, 150 bf16 steps",
     default=True,
+    review=(InReview("standard", _REVIEW_EVAL), InReview("full", _REVIEW_EVAL, seeds=(0, 1, 2))),
 )
 def _triplet_fast() -> RunConfig:
     return RunConfig(
@@ -92,7 +97,11 @@ def _triplet_fast() -> RunConfig:
     )
 
 
-@preset("triplet_full", about="the whole 55k training split: 10 epochs, kNN@1 ≈ 99.5%")
+@preset(
+    "triplet_full",
+    about="the whole 55k training split: 10 epochs, kNN@1 ≈ 99.5%",
+    review=(InReview("full", seeds=(0, 1, 2)),),
+)
 def _triplet_full() -> RunConfig:
     return RunConfig(
         method="triplet",
@@ -117,7 +126,11 @@ def _triplet_full() -> RunConfig:
     )
 
 
-@preset("triplet_quick", about="seconds on the embedded mnist-mini: smoke runs, tests, demos")
+@preset(
+    "triplet_quick",
+    about="seconds on the embedded mnist-mini: smoke runs, tests, demos",
+    review=(InReview("quick", QUICK_EVAL),),
+)
 def _triplet_quick() -> RunConfig:
     # Seconds on the embedded mini dataset: smoke runs, tests and demos.
     return RunConfig(
