@@ -109,7 +109,7 @@ def eval_cost() -> dict[str, float]:
     from mnistmax.config import DataConfig, EvalConfig
     from mnistmax.data.splits import load_splits
     from mnistmax.eval.clustering import cluster_metrics
-    from mnistmax.evaluate import _fewshot, pca_features
+    from mnistmax.representation.protocol import _fewshot, pca_features
 
     splits = load_splits(DataConfig(dataset="mnist"))
     w = torch.randn(784, 128, generator=torch.Generator().manual_seed(0))

@@ -3,7 +3,6 @@ names with "denoise" ask the family instead."""
 
 from __future__ import annotations
 
-import ast
 import importlib
 from pathlib import Path
 
@@ -35,22 +34,3 @@ def test_the_two_families_today() -> None:
     assert family_of("denoise").train_command("denoise") == "mnistmax denoise train"
     with pytest.raises(ConfigError, match="unknown method 'nope'"):
         family_of("nope")
-
-
-@pytest.mark.parametrize(
-    "path", ["review.py", "studies/engine.py", "studies/report.py", "families/base.py"]
-)
-def test_dispatchers_no_longer_compare_method_names(path: str) -> None:
-    """These modules ask the family; a `... == "denoise"` comparison here would be a regression
-    (issue 19 extends this to every module outside a family's own)."""
-    tree = ast.parse((SRC / path).read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Compare):
-            constants = [
-                c.value
-                for c in (node.left, *node.comparators)
-                if isinstance(c, ast.Constant) and isinstance(c.value, str)
-            ]
-            assert not set(constants) & {"denoise", "denoising", "representation"}, (
-                f"{path}:{node.lineno} compares with {constants}"
-            )

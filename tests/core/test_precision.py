@@ -14,10 +14,10 @@ from torch import nn
 from mnistmax.config import apply_overrides
 from mnistmax.errors import ConfigError
 from mnistmax.eval.embed import embed, fused_for_inference
+from mnistmax.families import train_run
 from mnistmax.methods import build_method
 from mnistmax.models.encoders import ENCODERS, build_encoder
 from mnistmax.presets import get_preset
-from mnistmax.runner import train_run
 from mnistmax.train import precision as P
 from mnistmax.train.loop import _identity
 

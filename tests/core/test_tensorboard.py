@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mnistmax.config import apply_overrides
+from mnistmax.families import train_run
 from mnistmax.presets import get_preset
-from mnistmax.runner import train_run
 
 
 def _tags(logdir: Path) -> dict[str, list[str]]:

@@ -14,8 +14,8 @@ from PIL import Image
 
 from mnistmax.cli.main import main
 from mnistmax.config import apply_overrides
+from mnistmax.families import train_run
 from mnistmax.presets import get_preset
-from mnistmax.runner import train_run
 from mnistmax.train.checkpoint import load_checkpoint
 
 TIMING = ("train_seconds", "train_img_per_s")

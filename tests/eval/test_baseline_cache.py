@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-import mnistmax.evaluate as evaluate
+import mnistmax.representation.baselines as evaluate
 from mnistmax.config import RunConfig
 from mnistmax.data import catalog
 from mnistmax.data.splits import Splits, load_splits

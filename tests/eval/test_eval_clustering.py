@@ -145,7 +145,7 @@ def _synthetic_splits() -> tuple[dict[str, torch.Tensor], object]:
 
 def test_evaluation_adds_gmm_and_all_split_kmeans_behind_flags() -> None:
     from mnistmax.config import EvalConfig
-    from mnistmax.evaluate import representation_metrics
+    from mnistmax.representation.protocol import representation_metrics
 
     feats, splits = _synthetic_splits()
     off = EvalConfig(linear_probe=False, fewshot=False, kmeans_n_init=2)

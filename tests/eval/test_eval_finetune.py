@@ -159,8 +159,8 @@ def test_finetune_and_scratch_learn_on_mnist_mini(mini_splits: Splits) -> None:
 def test_eval_command_adds_finetune_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``mnistmax eval RUN --finetune --set eval.X=Y`` on a tiny run writes the new keys."""
     from mnistmax.cli.main import main
+    from mnistmax.families import train_run
     from mnistmax.presets import get_preset
-    from mnistmax.runner import train_run
 
     monkeypatch.setenv("MNISTMAX_DATA", str(tmp_path / "data"))
     cfg = get_preset("simclr_quick")

@@ -7,7 +7,7 @@ import torch
 from mnistmax.config import DataConfig, EvalConfig
 from mnistmax.data.splits import load_splits
 from mnistmax.eval.linear_probe import linear_probe
-from mnistmax.evaluate import representation_metrics
+from mnistmax.representation.protocol import representation_metrics
 
 
 def test_probe_keys_keep_test_and_validation_apart() -> None:

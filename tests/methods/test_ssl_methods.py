@@ -191,8 +191,8 @@ def test_ssl_overrides_parse() -> None:
     ],
 )
 def test_fit_smoke_through_shared_loop(name: str, tmp_path: Path) -> None:
+    from mnistmax.families import train_run
     from mnistmax.presets import get_preset
-    from mnistmax.runner import train_run
 
     cfg = get_preset(f"{name}_quick")
     cfg = replace(
@@ -222,8 +222,8 @@ def test_quick_preset_runs_and_learns(name: str, tmp_path: Path) -> None:
     """
     import time
 
+    from mnistmax.families import train_run
     from mnistmax.presets import get_preset
-    from mnistmax.runner import train_run
 
     tic = time.perf_counter()
     metrics = train_run(get_preset(f"{name}_quick"), tmp_path / name, quiet=True)

@@ -21,7 +21,7 @@ def run_embed(args: argparse.Namespace) -> int:
     """Handler of ``mnistmax embed``."""
     from mnistmax.data.splits import load_splits
     from mnistmax.eval.embed import embed
-    from mnistmax.evaluate import save_embeddings
+    from mnistmax.representation.evaluation import save_embeddings
     from mnistmax.train.loop import load_method
 
     run, device = load_run(args)

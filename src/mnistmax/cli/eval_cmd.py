@@ -50,7 +50,7 @@ def eval_overrides(cfg: Any, overrides: list[str], finetune: bool) -> Any:
 
 def run_eval(args: argparse.Namespace) -> int:
     """Handler of ``mnistmax eval``."""
-    from mnistmax.evaluate import evaluate_run
+    from mnistmax.representation.evaluation import evaluate_run
 
     run, device = load_run(args)
     ev = eval_overrides(run.config(), args.overrides, args.finetune)

@@ -20,6 +20,7 @@ from mnistmax.families.base import (
     Tracer,
     families,
     family_of,
+    train_run,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "Tracer",
     "families",
     "family_of",
+    "train_run",
 ]

@@ -232,3 +232,18 @@ def families() -> list[Family]:
     """Every family, in registration order (the report's column and row order)."""
     _load_families()
     return [FAMILIES.build(name) for name in FAMILIES.in_order()]
+
+
+def train_run(
+    cfg: RunConfig,
+    out: str | Path,
+    *,
+    quiet: bool = False,
+    evaluate: bool = True,
+    stop_after_epochs: int | None = None,
+) -> dict[str, Any]:
+    """Train (or resume) the run of ``cfg`` in ``out`` through its family's pipeline
+    (:meth:`Family.train`); returns eval.json (empty without the evaluation)."""
+    return family_of(cfg.method).train(
+        cfg, out, quiet=quiet, evaluate=evaluate, stop_after_epochs=stop_after_epochs
+    )

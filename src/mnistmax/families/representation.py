@@ -127,7 +127,7 @@ class Representation(Family):
         clock: Stopwatch,
         quiet: bool,
     ) -> dict[str, Any]:
-        from mnistmax.evaluate import evaluate_run
+        from mnistmax.representation.evaluation import evaluate_run
 
         return evaluate_run(
             run, device=device, splits=splits, started=started, clock=clock, quiet=quiet

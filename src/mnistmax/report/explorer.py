@@ -196,7 +196,7 @@ def explorer_data(
         trace = _trace(run)
         trace_idx = None
         if trace is not None:
-            # mnistmax.runner.trace_indices: eval.pca_per_class test digits per class, seed 0.
+            # mnistmax.families.representation.trace_indices: eval.pca_per_class test digits per class, seed 0.
             try:
                 trace_idx = per_class_subset(y, run.cfg.eval.pca_per_class, seed=0)
             except MnistmaxError:

@@ -3,7 +3,7 @@
 Runs whose resolved configs differ only in ``train.seed`` (and where they ran: ``train.device``,
 ``data.root``) form one row; every number is then the mean ± sample std over those runs, with n.
 Baselines come from the runs' own ``eval.json``: raw pixels, PCA-50 and the random-init encoder
-for representation runs (computed by ``mnistmax.evaluate`` under the same protocol), the noisy
+for representation runs (computed by ``mnistmax.representation.baselines`` under the same protocol), the noisy
 input and the classical filters for denoisers (same noise draw as the model).
 """
 

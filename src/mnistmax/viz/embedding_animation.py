@@ -70,7 +70,7 @@ def load_trace(run_path: str | Path) -> Trace:
     """The run's trace from ``<run>/trace.npz`` (``trace``, ``labels``, optional ``indices``).
 
     Runs written before ``trace.npz`` existed keep the trace in ``checkpoints/last.pt``; it is
-    read from there, with labels recomputed by :func:`mnistmax.runner.trace_indices` (the
+    read from there, with labels recomputed by :func:`mnistmax.families.representation.trace_indices` (the
     function that chose the digits), when the folder has no ``trace.npz``.
 
     Raises:
@@ -113,7 +113,7 @@ def _trace_from_checkpoint(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarr
     if state.get("trace") is None:
         raise missing
     from mnistmax.data.splits import load_splits
-    from mnistmax.runner import trace_indices
+    from mnistmax.families.representation import trace_indices
 
     cfg = run.config()
     splits = load_splits(cfg.data, "cpu")
