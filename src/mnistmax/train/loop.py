@@ -117,23 +117,37 @@ def _set_rng_state(generator: torch.Generator, state: dict[str, torch.Tensor]) -
         torch.cuda.set_rng_state(state["cuda"])
 
 
-def fit(
-    method: Method,
-    splits: Splits,
-    cfg: RunConfig,
-    run: RunDir,
-    *,
-    trace: Callable[[Method], torch.Tensor] | None = None,
-    quiet: bool = False,
-    stop_after_epochs: int | None = None,
-) -> FitResult:
-    """Train ``method`` on ``splits.train`` per ``cfg.train``, resuming from ``run`` if it can.
+@dataclass
+class _Setup:
+    """What every epoch uses and nothing changes: optimiser, schedule, generator, validation."""
 
-    Args:
-        trace: called (in eval mode, no grad) before the first epoch and after every epoch; its
-            outputs are stacked for animations (e.g. embeddings of fixed test digits).
-        stop_after_epochs: stop (as if interrupted) after this many epochs in total; for tests.
-    """
+    steps: int
+    optimizer: torch.optim.Optimizer
+    scheduler: Scheduler
+    generator: torch.Generator
+    val: Split
+    monitor: Monitor | None
+    precision: str
+    memory_format: torch.memory_format
+
+
+@dataclass
+class _Progress:
+    """What a checkpoint carries from epoch to epoch (and across a resume)."""
+
+    epoch: int = 0
+    best_epoch: int = 0
+    best: float = -math.inf
+    bad_epochs: int = 0
+    train_seconds: float = 0.0
+    images_seen: int = 0
+    history: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    traces: list[torch.Tensor] = dataclasses.field(default_factory=list)
+    records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+def _set_up(method: Method, splits: Splits, cfg: RunConfig) -> _Setup:
+    """Move the method to the data's device and build what the epochs share."""
     t = cfg.train
     device = splits.train.x.device
     memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
@@ -147,163 +161,246 @@ def fit(
             f"batch size {t.batch_size} exceeds the {len(splits.train)} training images"
         )
     optimizer = build_optimizer(method, cfg)
-    scheduler = Scheduler(optimizer, t, steps)
-    # The kNN monitor runs when a kNN metric is monitored; other methods monitor their own
-    # validation logs (e.g. val/psnr).
     # Per-epoch validation uses one fixed subset (monitor_val_size images): cheap enough to run
-    # every epoch, identical across epochs and resumes.
+    # every epoch, identical across epochs and resumes. The kNN monitor runs when a kNN metric
+    # is monitored; other methods monitor their own validation logs (e.g. val/psnr).
     val = splits.val.subset(_fixed_subset(len(splits.val), t.monitor_val_size, 2, device))
-    monitor = Monitor(splits, val, cfg) if t.monitor.startswith("val/knn") else None
+    return _Setup(
+        steps=steps,
+        optimizer=optimizer,
+        scheduler=Scheduler(optimizer, t, steps),
+        generator=generator,
+        val=val,
+        monitor=Monitor(splits, val, cfg) if t.monitor.startswith("val/knn") else None,
+        precision=precision,
+        memory_format=memory_format,
+    )
 
-    history: list[dict[str, Any]] = []
-    records: list[dict[str, Any]] = []
-    traces: list[torch.Tensor] = []
-    start_epoch, best_epoch, best = 0, 0, -math.inf
-    train_seconds, images_seen, bad_epochs = 0.0, 0, 0
-    step_seconds = 0.0
+
+def _resume(run: RunDir, method: Method, cfg: RunConfig, setup: _Setup) -> _Progress | None:
+    """The progress saved in the run's last checkpoint (``None``: a fresh run)."""
+    if not run.last_checkpoint.exists():
+        return None
+    state = load_checkpoint(run.last_checkpoint, map_location=setup.generator.device)
+    if _identity(state["config"]) != _identity(dataclasses.asdict(cfg)):
+        raise RunError(
+            f"{run.path} holds a run with a different config; use a new --out folder to start another run"
+        )
+    method.load_state_dict(state["model"])
+    setup.optimizer.load_state_dict(state["optimizer"])
+    setup.scheduler.load_state_dict(state["scheduler"])
+    _set_rng_state(setup.generator, state["rng"])
+    epoch = int(state["epoch"])
+    return _Progress(
+        epoch=epoch,
+        best_epoch=int(state["best_epoch"]),
+        best=float(state["best_monitor"]),
+        bad_epochs=int(state["bad_epochs"]),
+        train_seconds=float(state["train_seconds"]),
+        images_seen=int(state["images_seen"]),
+        history=list(state["history"]),
+        traces=list(state["trace"]) if state.get("trace") is not None else [],
+        records=[r for r in run.read_metrics() if int(r.get("epoch", 0)) <= epoch],
+    )
+
+
+def _train_epoch(
+    method: Method,
+    splits: Splits,
+    cfg: RunConfig,
+    setup: _Setup,
+    epoch: int,
+    state: _Progress,
+    tb: TensorBoardLog | None,
+    quiet: bool,
+) -> tuple[dict[str, torch.Tensor], int, float]:
+    """One epoch of optimiser steps: (summed step logs, images seen, seconds)."""
+    t, steps = cfg.train, setup.steps
+    method.train()
+    sums: dict[str, torch.Tensor] = {}
+    images, tic = 0, time.perf_counter()
+    batches = method.batches(splits.train, steps, t.batch_size, generator=setup.generator)
+    for step, idx in enumerate(
+        progress(batches, quiet=quiet, desc=f"epoch {epoch}/{t.epochs}", total=steps)
+    ):
+        x = splits.train.x[idx].contiguous(memory_format=setup.memory_format)
+        with autocast(splits.train.x.device, setup.precision):
+            out = method.training_step(x, splits.train.y[idx], generator=setup.generator)
+        setup.optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        setup.optimizer.step()
+        setup.scheduler.step()
+        method.after_step((epoch - 1) * steps + step + 1, t.epochs * steps)
+        images += out.n_images
+        for key, log in out.logs.items():
+            sums[key] = sums.get(key, 0) + log.detach().float()
+        if t.log_every and (step + 1) % t.log_every == 0:  # .item() only at log steps
+            loss_now = float(out.loss.detach())
+            state.records.append(
+                {
+                    "kind": "step",
+                    "epoch": epoch,
+                    "step": step + 1,
+                    "train/loss": loss_now,
+                    "lr": setup.scheduler.lr,
+                }
+            )
+            if tb is not None:
+                tb.scalars({"step/train_loss": loss_now}, (epoch - 1) * steps + step + 1)
+    return sums, images, time.perf_counter() - tic
+
+
+def _validate(
+    method: Method,
+    cfg: RunConfig,
+    setup: _Setup,
+    epoch: int,
+    sums: dict[str, torch.Tensor],
+    images: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """The epoch's record: mean step logs, the method's validation logs and the monitor."""
+    record: dict[str, Any] = {"kind": "epoch", "epoch": epoch, "lr": setup.scheduler.lr}
+    record |= {f"train/{k}": float(v) / setup.steps for k, v in sums.items()}
+    # One embedding of the validation subset per epoch serves the method's logs and the monitor.
+    z_val = embed(method, setup.val.x) if setup.monitor is not None else None
+    record |= {f"val/{k}": v for k, v in method.validation_logs(setup.val, z_val).items()}
+    if setup.monitor is not None:
+        record |= setup.monitor(method, z_val)
+    record["train_seconds"] = seconds
+    record["precision"] = setup.precision
+    record["train_img_per_s"] = images / max(seconds, 1e-9)
+    if cfg.train.monitor not in record:
+        raise ConfigError(
+            f"monitor {cfg.train.monitor!r} is not logged; logged: {', '.join(sorted(record))}"
+        )
+    return record
+
+
+def _select(
+    run: RunDir, method: Method, cfg: RunConfig, epoch: int, value: float, state: _Progress
+) -> None:
+    """Keep the best checkpoint by the validation monitor; count epochs without progress."""
+    if value > state.best:
+        state.best, state.best_epoch, state.bad_epochs = value, epoch, 0
+        save_checkpoint(
+            run.best_checkpoint,
+            {
+                "config": dataclasses.asdict(cfg),
+                "epoch": epoch,
+                "model": method.state_dict(),
+                "monitor": value,
+            },
+        )
+    else:
+        state.bad_epochs += 1
+
+
+def _save_last(
+    run: RunDir, method: Method, cfg: RunConfig, setup: _Setup, state: _Progress
+) -> None:
+    """The epoch's metrics, then the checkpoint that makes the epoch count.
+
+    A run killed between the two resumes from the previous checkpoint, redoes this epoch and
+    drops its line (records are kept up to the checkpoint's epoch). The other order could leave
+    a finished epoch with no line in metrics.jsonl.
+    """
+    run.write_metrics(state.records)
+    save_checkpoint(
+        run.last_checkpoint,
+        {
+            "config": dataclasses.asdict(cfg),
+            "epoch": state.epoch,
+            "model": method.state_dict(),
+            "optimizer": setup.optimizer.state_dict(),
+            "scheduler": setup.scheduler.state_dict(),
+            "rng": _rng_state(setup.generator),
+            "best_epoch": state.best_epoch,
+            "best_monitor": state.best,
+            "bad_epochs": state.bad_epochs,
+            "train_seconds": state.train_seconds,
+            "images_seen": state.images_seen,
+            "precision": setup.precision,
+            "history": state.history,
+            "trace": torch.stack(state.traces) if state.traces else None,
+        },
+    )
+
+
+def fit(
+    method: Method,
+    splits: Splits,
+    cfg: RunConfig,
+    run: RunDir,
+    *,
+    trace: Callable[[Method], torch.Tensor] | None = None,
+    quiet: bool = False,
+    stop_after_epochs: int | None = None,
+) -> FitResult:
+    """Train ``method`` on ``splits.train`` per ``cfg.train``, resuming from ``run`` if it can.
+
+    Each epoch: optimiser steps, validation, best-checkpoint selection, the schedule's epoch
+    step, the trace, then the metrics line and the last checkpoint.
+
+    Args:
+        trace: called (in eval mode, no grad) before the first epoch and after every epoch; its
+            outputs are stacked for animations (e.g. embeddings of fixed test digits).
+        stop_after_epochs: stop (as if interrupted) after this many epochs in total; for tests.
+    """
+    t = cfg.train
+    setup = _set_up(method, splits, cfg)
+    resumed = _resume(run, method, cfg, setup)
+    state = resumed or _Progress()
 
     def record_trace() -> None:
         if trace is not None:
             was_training = method.training
             method.eval()
             with torch.no_grad():
-                traces.append(trace(method).detach().cpu())
+                state.traces.append(trace(method).detach().cpu())
             method.train(was_training)
 
-    if run.last_checkpoint.exists():
-        state = load_checkpoint(run.last_checkpoint, map_location=device)
-        if _identity(state["config"]) != _identity(dataclasses.asdict(cfg)):
-            raise RunError(
-                f"{run.path} holds a run with a different config; use a new --out folder to start another run"
-            )
-        method.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        _set_rng_state(generator, state["rng"])
-        start_epoch = int(state["epoch"])
-        best_epoch, best = int(state["best_epoch"]), float(state["best_monitor"])
-        train_seconds, images_seen = float(state["train_seconds"]), int(state["images_seen"])
-        bad_epochs = int(state["bad_epochs"])
-        history = list(state["history"])
-        traces = list(state["trace"]) if state.get("trace") is not None else []
-        records = [r for r in run.read_metrics() if int(r.get("epoch", 0)) <= start_epoch]
-    else:
-        record_trace()
-    tb = TensorBoardLog(run.path, purge_step=start_epoch * steps + 1) if t.tensorboard else None
-
-    for epoch in range(start_epoch + 1, t.epochs + 1):
+    if resumed is None:
+        record_trace()  # the untrained model: frame 0 of the animations
+    tb = (
+        TensorBoardLog(run.path, purge_step=state.epoch * setup.steps + 1)
+        if t.tensorboard
+        else None
+    )
+    step_seconds = 0.0
+    for epoch in range(state.epoch + 1, t.epochs + 1):
         if stop_after_epochs is not None and epoch > stop_after_epochs:
             break
-        if t.early_stop_patience is not None and bad_epochs >= t.early_stop_patience:
+        if t.early_stop_patience is not None and state.bad_epochs >= t.early_stop_patience:
             break
-        method.train()
-        sums: dict[str, torch.Tensor] = {}
-        epoch_images, tic = 0, time.perf_counter()
-        batches = method.batches(splits.train, steps, t.batch_size, generator=generator)
-        for step, idx in enumerate(
-            progress(batches, quiet=quiet, desc=f"epoch {epoch}/{t.epochs}", total=steps)
-        ):
-            x = splits.train.x[idx].contiguous(memory_format=memory_format)
-            with autocast(device, precision):
-                out = method.training_step(x, splits.train.y[idx], generator=generator)
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            optimizer.step()
-            scheduler.step()
-            method.after_step((epoch - 1) * steps + step + 1, t.epochs * steps)
-            epoch_images += out.n_images
-            for key, log in out.logs.items():
-                sums[key] = sums.get(key, 0) + log.detach().float()
-            if t.log_every and (step + 1) % t.log_every == 0:
-                loss_now = float(out.loss.detach())
-                records.append(
-                    {
-                        "kind": "step",
-                        "epoch": epoch,
-                        "step": step + 1,
-                        "train/loss": loss_now,
-                        "lr": scheduler.lr,
-                    }
-                )
-                if tb is not None:
-                    tb.scalars({"step/train_loss": loss_now}, (epoch - 1) * steps + step + 1)
-        epoch_seconds = time.perf_counter() - tic
-        train_seconds += epoch_seconds
-        step_seconds += epoch_seconds
-        images_seen += epoch_images
-
-        record: dict[str, Any] = {"kind": "epoch", "epoch": epoch, "lr": scheduler.lr}
-        record |= {f"train/{k}": float(v) / steps for k, v in sums.items()}
-        # One embedding of the validation subset per epoch serves the method's logs and the monitor.
-        z_val = embed(method, val.x) if monitor is not None else None
-        record |= {f"val/{k}": v for k, v in method.validation_logs(val, z_val).items()}
-        if monitor is not None:
-            record |= monitor(method, z_val)
-        record["train_seconds"] = epoch_seconds
-        record["precision"] = precision
-        record["train_img_per_s"] = epoch_images / max(epoch_seconds, 1e-9)
-        if t.monitor not in record:
-            raise ConfigError(
-                f"monitor {t.monitor!r} is not logged; logged: {', '.join(sorted(record))}"
-            )
+        sums, images, seconds = _train_epoch(method, splits, cfg, setup, epoch, state, tb, quiet)
+        step_seconds += seconds
+        state.train_seconds += seconds
+        state.images_seen += images
+        record = _validate(method, cfg, setup, epoch, sums, images, seconds)
         value = float(record[t.monitor])
-        if value > best:
-            best, best_epoch, bad_epochs = value, epoch, 0
-            save_checkpoint(
-                run.best_checkpoint,
-                {
-                    "config": dataclasses.asdict(cfg),
-                    "epoch": epoch,
-                    "model": method.state_dict(),
-                    "monitor": value,
-                },
-            )
-        else:
-            bad_epochs += 1
-        record["best_epoch"] = best_epoch
-        scheduler.epoch_end(value)
+        _select(run, method, cfg, epoch, value, state)
+        record["best_epoch"] = state.best_epoch
+        setup.scheduler.epoch_end(value)
         record_trace()
-        history.append(record)
-        records.append(record)
-        # The epoch's metrics first, then the checkpoint that makes the epoch count: a run killed
-        # between the two resumes from the previous checkpoint, redoes this epoch and drops its
-        # line (records are kept up to the checkpoint's epoch). The other order could leave a
-        # finished epoch with no line in metrics.jsonl.
-        run.write_metrics(records)
-        save_checkpoint(
-            run.last_checkpoint,
-            {
-                "config": dataclasses.asdict(cfg),
-                "epoch": epoch,
-                "model": method.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "rng": _rng_state(generator),
-                "best_epoch": best_epoch,
-                "best_monitor": best,
-                "bad_epochs": bad_epochs,
-                "train_seconds": train_seconds,
-                "images_seen": images_seen,
-                "precision": precision,
-                "history": history,
-                "trace": torch.stack(traces) if traces else None,
-            },
-        )
+        state.epoch = epoch
+        state.history.append(record)
+        state.records.append(record)
+        _save_last(run, method, cfg, setup, state)
         if tb is not None:
-            tb.scalars(record, epoch * steps)
+            tb.scalars(record, epoch * setup.steps)
         if not quiet:
             shown = {k: round(v, 4) for k, v in record.items() if isinstance(v, float)}
             print(f"epoch {epoch}: {shown}", flush=True)
-
     if tb is not None:
         tb.close()
     return FitResult(
-        history=history,
-        best_epoch=best_epoch,
-        best_monitor=best,
-        train_seconds=train_seconds,
-        train_img_per_s=images_seen / max(train_seconds, 1e-9),
-        trace=torch.stack(traces) if traces else None,
+        history=state.history,
+        best_epoch=state.best_epoch,
+        best_monitor=state.best,
+        train_seconds=state.train_seconds,
+        train_img_per_s=state.images_seen / max(state.train_seconds, 1e-9),
+        trace=torch.stack(state.traces) if state.traces else None,
         step_seconds=step_seconds,
     )
 
