@@ -200,3 +200,61 @@ def test_report_in_a_browser(mini_review: MiniReview, driver: Any) -> None:
     run_sel.select_by_index(1)
     assert "simclr_quick_s0" in driver.find_element(By.ID, "ex-title").text
     assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+# Payloads that would run script if any value reached the page as markup.
+HOSTILE = (
+    '<img src=x onerror="window.__pwned=1">',
+    '"><svg onload="window.__pwned=2">',
+    "</script><script>window.__pwned=3</script>",
+)
+
+
+def test_hostile_names_are_text_in_the_page_and_run_nothing(tmp_path: Path, driver: Any) -> None:
+    """Run folders, a preset label, recorded arguments and figure names holding HTML and script
+    appear only as text: the page has no element they would create, and Chromium runs none."""
+    import json
+    from html.parser import HTMLParser
+
+    from report_helpers import fake_run
+
+    from mnistmax.report import build_report
+
+    for i, payload in enumerate(HOSTILE[:2]):  # folder names cannot hold "/"
+        run = fake_run(
+            tmp_path / "runs" / payload,
+            seed=i,
+            metrics={"test/knn@20": 0.9},
+            embeddings=True,
+            figure=True,
+        )
+        meta = json.loads((run / "meta.json").read_text())
+        meta["argv"] = ["mnistmax", *HOSTILE]
+        meta["git_revision"] = HOSTILE[2]
+        (run / "meta.json").write_text(json.dumps(meta))
+    out = build_report([tmp_path / "runs"], tmp_path / "report", maps=("pca",), per_class=5)
+    page = out.index.read_text(encoding="utf-8")
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append((tag, dict(attrs)))
+
+    parser = Tags()
+    parser.feed(page)
+    assert not [t for t, _ in parser.tags if t == "svg"]
+    assert not [a for _, a in parser.tags if "onerror" in a or "onload" in a]
+    assert len([t for t, _ in parser.tags if t == "script"]) == 2  # the data and the viewer
+    assert "&lt;img src=x onerror=" in page  # shown, as text
+
+    driver.get(out.index.resolve().as_uri())
+    assert driver.execute_script("return window.__pwned === undefined")
+    options = driver.execute_script(
+        "return [...document.querySelectorAll('#ex-run option')].map(o => o.textContent)"
+    )
+    assert any(HOSTILE[0] in o for o in options)
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mnistmax.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 from mnistmax.report.collect import collect
-from mnistmax.report.explorer import EXPLORER_CSS, explorer_data, explorer_html
+from mnistmax.report.explorer import explorer_data, explorer_html
 from mnistmax.report.html import render_page
 from mnistmax.report.markdown import render_markdown, run_asset_folder
 from mnistmax.report.table import Row, method_rank, per_run_rows, rows_json, summary_rows
@@ -80,7 +80,6 @@ def build_report(
         summary=summary,
         per_run=per_run,
         explorer=explorer_html(data) if data else None,
-        explorer_css=EXPLORER_CSS,
         skipped=found.skipped,
         sources=[str(p) for p in paths],
     )

@@ -11,7 +11,7 @@ neighbours by cosine similarity in the embedding (precomputed top-k over the sub
 Where the run kept its training trace (the per-epoch embeddings of the GIF's fixed digits, stored
 in ``checkpoints/last.pt``), an epoch slider replays them in the GIF's basis: one PCA basis fitted
 on the final epoch, fixed axes. No library and no network: the viewer is ~180 lines of plain
-JavaScript inlined into the page, so the report works from ``file://`` and offline.
+JavaScript (``report/assets/explorer.js``) inlined into the page, so the report works from ``file://`` and offline.
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ import base64
 import functools
 import hashlib
 import io
-import json
 from collections.abc import Callable, Sequence
-from html import escape
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +28,7 @@ import numpy as np
 
 from mnistmax.errors import MnistmaxError
 from mnistmax.report.collect import RunRecord
-
-
-def _asset(name: str) -> str:
-    return (resources.files("mnistmax.report") / "assets" / name).read_text(encoding="utf-8")
-
-
-#: The explorer's stylesheet and script: package files (``report/assets/``), not Python strings.
-EXPLORER_CSS = _asset("explorer.css")
-EXPLORER_JS = _asset("explorer.js")
+from mnistmax.report.render import asset, render
 
 MAP_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 CACHE_VERSION = 1
@@ -280,46 +269,16 @@ def explorer_data(
     return {"datasets": datasets, "runs": out_runs, "k": K_NEIGHBOURS}
 
 
-def data_script(data: dict[str, Any]) -> str:
-    """The data as an inline JSON script element (``</`` escaped so it cannot end the element)."""
-    text = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    return f'<script type="application/json" id="explorer-data">{text}</script>'
-
-
 def explorer_html(data: dict[str, Any]) -> str:
-    """The explorer's markup, data and script (placed inside the report's body)."""
-    options = "".join(
-        f'<option value="{i}">{escape(r["name"])} ({escape(r["method"])})</option>'
-        for i, r in enumerate(data["runs"])
+    """The explorer's markup, data and script (``templates/explorer.html.j2``, autoescaped;
+    the data as JSON that cannot end its script element)."""
+    kinds = [k for k in MAP_TITLES if any(k in r["maps"] for r in data["runs"])]
+    if not kinds and data["runs"]:
+        kinds = list(data["runs"][0]["maps"])
+    return render(
+        "explorer.html.j2",
+        runs=data["runs"],
+        maps=[(k, MAP_TITLES.get(k, k)) for k in kinds],
+        data=data,
+        script=asset("explorer.js"),
     )
-    kinds = list(data["runs"][0]["maps"]) if data["runs"] else []
-    all_kinds = [k for k in MAP_TITLES if any(k in r["maps"] for r in data["runs"])] or kinds
-    map_options = "".join(f'<option value="{k}">{MAP_TITLES[k]}</option>' for k in all_kinds)
-    map_options += '<option value="epochs">PCA per epoch (GIF digits)</option>'
-    return f"""
-<div id="explorer" class="explorer">
-  <div class="ex-controls">
-    <label>run <select id="ex-run">{options}</select></label>
-    <label>map <select id="ex-map">{map_options}</select></label>
-    <label>colour <select id="ex-colour"><option value="label">label</option>
-      <option value="cluster">k-means cluster</option></select></label>
-    <label>epoch <input type="range" id="ex-epoch" min="0" max="0" value="0" step="1">
-      <span id="ex-epoch-label">—</span></label>
-  </div>
-  <div class="ex-main">
-    <div class="ex-plot">
-      <div id="ex-title" class="ex-title"></div>
-      <canvas id="ex-canvas" width="640" height="520"></canvas>
-      <div id="ex-tooltip" class="ex-tooltip" hidden><img id="ex-tip-img" alt="digit">
-        <div id="ex-tip-text"></div></div>
-    </div>
-    <div class="ex-side">
-      <div id="ex-legend" class="ex-legend"></div>
-      <div id="ex-neighbours" class="ex-neighbours"><p class="ex-hint">Hover a point to see its
-        digit; click it to list its nearest neighbours (cosine, in the embedding).</p></div>
-    </div>
-  </div>
-</div>
-{data_script(data)}
-<script>{EXPLORER_JS}</script>
-"""
