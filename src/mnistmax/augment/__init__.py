@@ -3,6 +3,8 @@
 Every op and pipeline follows ``op(x, *, generator) -> x`` (see :mod:`mnistmax.augment.ops` for
 the geometry conventions) and can share one random draw across groups of images
 (:class:`Pipeline`, ``groups=``). Presets: :func:`build_augment`, :func:`augment_names`.
+
+May import: nothing but the foundation. Imported by methods, eval (fine-tuning) and the CLI.
 """
 
 from mnistmax.augment.ops import (

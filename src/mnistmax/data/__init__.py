@@ -9,6 +9,8 @@ Typical use::
 
 Only numpy is imported here; the torch-based parts (``splits``, ``loader``) are imported on
 their own so that the CLI's data commands start fast.
+
+May import: nothing but the foundation. Imported by every layer that trains or evaluates.
 """
 
 from __future__ import annotations

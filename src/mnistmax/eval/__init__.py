@@ -10,6 +10,8 @@ see DESIGN.md §5 for the protocol. Only :mod:`mnistmax.eval.embed` touches a mo
 - :func:`fewshot_eval`: ``n`` labels per class, mean and std over draws.
 - :func:`cluster_metrics`, :func:`hungarian_accuracy`: k-means / GMM, ACC, NMI, ARI.
 - :func:`precision_at_1`, :func:`map_at_r`, :func:`triplet_accuracy`: retrieval metrics.
+
+May import: augment, data. Imported by the families, the loop, losses and the report.
 """
 
 from mnistmax.eval.clustering import cluster_metrics, hungarian_accuracy

@@ -1,1 +1,4 @@
-"""Loss functions: pure maths on tensors, each citing its paper; wiring lives in methods/."""
+"""Loss functions: pure maths on tensors, each citing its paper; wiring lives in methods/.
+
+May import: eval (distances). Imported by methods.
+"""

@@ -1,7 +1,8 @@
 """Methods: wiring of encoder, head, augmentation, miner and loss. ``build_method(cfg)``.
 
-May import: models, losses, augment, noise, data, config. Imported by the families, the loop and
-the report (which reads a method class's attributes, never its name)."""
+May import: augment, data, eval, losses, models, noise, train. Imported by the families, the
+loop and the report (which reads a method class's attributes, never its name).
+"""
 
 from __future__ import annotations
 

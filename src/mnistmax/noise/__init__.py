@@ -6,6 +6,8 @@
 * :data:`ADDITIVE_NOISES` — noise that only adds ink, for the constrained ("ablation") denoiser.
 
 What ``I`` means for each type is in :mod:`mnistmax.noise.calibration`.
+
+May import: data. Imported by methods, denoise, families and the CLI.
 """
 
 from __future__ import annotations

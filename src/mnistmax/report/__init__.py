@@ -4,6 +4,8 @@
 studies and reviews), writes ``index.html`` (self-contained: figures as data URIs, the
 embedding explorer's JavaScript inline, nothing fetched from a network) and ``report.md``
 (the same table, figures copied beside it).
+
+May import: data, eval, families, methods, presets, train, viz. Imported by review and the CLI.
 """
 
 from mnistmax.report.build import ReportResult, build_report

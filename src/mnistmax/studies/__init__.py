@@ -6,6 +6,8 @@
 * :mod:`~mnistmax.studies.report` — per-cell tables, the best configuration, figures.
 
 ``docs/studies.md`` describes the spec format and the commands.
+
+May import: families, methods, presets, train, viz. Imported by the CLI.
 """
 
 from mnistmax.studies.spec import STUDY_PRESETS, Objective, Param, StudySpec, load_spec

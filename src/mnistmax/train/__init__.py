@@ -1,1 +1,4 @@
-"""The shared training loop, schedules, checkpoints and run folders."""
+"""The shared training loop, schedules, checkpoints and run folders.
+
+May import: data, eval, methods. Imported by the families, denoise, representation, viz, report, studies.
+"""

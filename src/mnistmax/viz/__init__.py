@@ -1,4 +1,7 @@
-"""Figures: plot functions take arrays and return a Figure (Agg backend, never ``show()``)."""
+"""Figures: plot functions take arrays and return a Figure (Agg backend, never ``show()``).
+
+May import: data, eval, families, train. Imported by the families, denoise, report, studies and the CLI.
+"""
 
 import matplotlib
 
