@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from mnistmax.errors import ConfigError
@@ -49,6 +50,16 @@ class Registry(Generic[T]):
         """Registered names in the order they were registered (modules import in a fixed
         order, so this is the order tables and listings show them in)."""
         return list(self._factories)
+
+    @contextlib.contextmanager
+    def temporarily(self, name: str, factory: Callable[..., T]) -> Iterator[Callable[..., T]]:
+        """Register ``factory`` as ``name`` for the duration of a ``with`` block (tests,
+        notebooks trying an idea); the registry is as before afterwards."""
+        self.register(name)(factory)
+        try:
+            yield factory
+        finally:
+            del self._factories[name]
 
     def __contains__(self, name: object) -> bool:
         return name in self._factories

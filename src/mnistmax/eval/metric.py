@@ -6,14 +6,26 @@ eval.json key after the split: ``test/<name>``; a baseline's is ``baseline/<whic
 the report column's ``label``, how values print (``fmt``) and whether higher is better (the
 report marks the best method; ``None``: no direction). A family lists the declared metrics its
 runs fill (:attr:`mnistmax.families.base.Family.metrics`); the report's columns are those
-lists, in family order. A metric is therefore one function and one :func:`declare` call.
+lists, in family order.
+
+A new metric of frozen features is one function and one :func:`declare` call with
+``from_features=``: the representation protocol computes it for every run and baseline
+(``test/<name>``, ``baseline/<which>/<name>``), the baseline cache key includes it, and the
+report shows it as a column. The built-in metrics are computed in groups by the protocol itself
+(one kNN pass gives every k) and declared without a function.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from torch import Tensor
+
+#: ``f(z_train, y_train, z_test, y_test) -> float``: a metric of frozen features (the training
+#: split is the bank or support set; the test split is scored).
+FeatureMetric = Callable[[Tensor, Tensor, Tensor, Tensor], float]
 
 #: Digits after the point per format (``pct``: the value × 100).
 FORMATS = {"pct": 2, "f4": 4, "f3": 3, "f2": 2, "f1": 1, "int": 0}
@@ -27,6 +39,7 @@ class Metric:
     label: str
     fmt: str = "pct"
     higher_is_better: bool | None = True
+    from_features: FeatureMetric | None = None
 
     def __post_init__(self) -> None:
         if self.fmt not in FORMATS:
@@ -59,11 +72,21 @@ METRICS: dict[str, Metric] = {}
 
 
 def declare(
-    name: str, label: str, fmt: str = "pct", *, higher_is_better: bool | None = True
+    name: str,
+    label: str,
+    fmt: str = "pct",
+    *,
+    higher_is_better: bool | None = True,
+    from_features: FeatureMetric | None = None,
 ) -> Metric:
     """Declare (register) a metric; a name declared twice is a programming error."""
     if name in METRICS:
         raise ValueError(f"metric {name!r} is declared twice")
-    metric = Metric(name, label, fmt, higher_is_better)
+    metric = Metric(name, label, fmt, higher_is_better, from_features)
     METRICS[name] = metric
     return metric
+
+
+def feature_metrics() -> list[Metric]:
+    """The declared metrics with a function of frozen features, in declaration order."""
+    return [m for m in METRICS.values() if m.from_features is not None]

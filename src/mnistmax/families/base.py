@@ -77,10 +77,14 @@ class Family:
     name: ClassVar[str]
     #: The command that trains one run of a method of this family; ``{method}`` is filled in.
     command: ClassVar[str]
-    #: The declared metrics every run of the family writes as ``test/<name>``: its report columns.
+    #: The declared metrics every run of the family writes as ``test/<name>``, in column order.
     metrics: ClassVar[tuple[Metric, ...]] = ()
     #: Baselines its eval.json holds as ``baseline/<name>/<metric>``: name → label, in table order.
     baselines: ClassVar[Mapping[str, str]] = {}
+
+    def report_metrics(self) -> tuple[Metric, ...]:
+        """The report's columns for this family (default: :attr:`metrics`)."""
+        return self.metrics
 
     def data_note(self, cfg: RunConfig) -> str:
         """What the report's data column adds for a run of this family (default: nothing)."""

@@ -16,6 +16,7 @@ from mnistmax.eval.embed import embed
 from mnistmax.eval.fewshot import FEWSHOT_10
 from mnistmax.eval.knn import KNN_AT_20
 from mnistmax.eval.linear_probe import LINEAR_PROBE
+from mnistmax.eval.metric import Metric, feature_metrics
 from mnistmax.families.base import FAMILIES, BaselineRef, Family, Tracer
 from mnistmax.methods.base import Method
 from mnistmax.timing import Stopwatch
@@ -72,6 +73,11 @@ class Representation(Family):
         "pca50": "PCA-50 of pixels",
         "random_init": "",
     }
+
+    def report_metrics(self) -> tuple[Metric, ...]:
+        # The built-in columns, then every metric declared with a function of frozen features
+        # (the protocol computes those for each run and baseline).
+        return self.metrics + tuple(feature_metrics())
 
     def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
         def pct(v: object) -> str:

@@ -9,7 +9,6 @@ input and the classical filters for denoisers (same noise draw as the model).
 
 from __future__ import annotations
 
-import functools
 import json
 import statistics
 from collections.abc import Sequence
@@ -32,11 +31,10 @@ WALL_S = Metric("wall_s", "wall s", "f1", higher_is_better=None)
 IMG_S = Metric("img_s", "img/s", "int", higher_is_better=None)
 
 
-@functools.cache
 def columns() -> tuple[Metric, ...]:
     """The table's numeric columns: params and losses, every family's declared metrics (in
     family order), then wall time and throughput. A row's values are keyed by metric name."""
-    declared = [m for fam in families() for m in fam.metrics]
+    declared = [m for fam in families() for m in fam.report_metrics()]
     return (PARAMS, TRAIN_LOSS, VAL_LOSS, *declared, WALL_S, IMG_S)
 
 
@@ -235,7 +233,7 @@ def run_values(run: RunRecord) -> dict[str, float]:
     for col, name in ((TRAIN_LOSS, "train/loss"), (VAL_LOSS, "val/loss")):
         if (v := _number(rec.get(name))) is not None:
             out[col.name] = v
-    for metric in family_of(run.method).metrics:
+    for metric in family_of(run.method).report_metrics():
         if (v := _number(ev.get(metric.key()))) is not None:
             out[metric.name] = v
     for col, name in ((WALL_S, "wall_seconds"), (IMG_S, "train_img_per_s")):
@@ -322,7 +320,7 @@ def baseline_rows(runs: Sequence[RunRecord]) -> list[Row]:
         for name in _baseline_names(run.eval):
             vals = {
                 m.name: v
-                for m in fam.metrics
+                for m in fam.report_metrics()
                 if (v := _number(run.eval.get(m.baseline_key(name)))) is not None
             }
             if not vals:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ import torch
 from mnistmax.config import RunConfig
 from mnistmax.data.splits import Splits
 from mnistmax.eval.embed import embed
+from mnistmax.eval.metric import feature_metrics
 from mnistmax.io import read_json, write_json_atomic
 from mnistmax.progress import progress
 from mnistmax.representation.protocol import pca_features, representation_metrics
@@ -78,6 +80,19 @@ class _Baseline:
         )
 
 
+def _declared_metrics_digest() -> str:
+    """A checksum of the declared metrics of frozen features: their names, declarations and
+    the source of their functions (a metric declared anywhere, a test included, counts)."""
+    h = hashlib.sha256()
+    for metric in feature_metrics():
+        h.update(repr((metric.name, metric.label, metric.fmt)).encode())
+        try:
+            h.update(inspect.getsource(metric.from_features).encode())  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            h.update(repr(metric.from_features).encode())  # no source: a new process recomputes
+    return h.hexdigest()
+
+
 def _read_cached(path: Path, key: dict[str, Any]) -> dict[str, float] | None:
     if not path.is_file():
         return None
@@ -104,7 +119,12 @@ def _baselines(cfg: RunConfig, splits: Splits, device: torch.device) -> list[_Ba
         for k, v in dataclasses.asdict(cfg.eval).items()
         if not k.startswith("finetune") and k not in _EVAL_FIELDS_NOT_IN_BASELINES
     }
-    common = {"data": data_key, "eval": ev_key, "code": _source_digest(*_PROTOCOL_MODULES)}
+    common = {
+        "data": data_key,
+        "eval": ev_key,
+        "code": _source_digest(*_PROTOCOL_MODULES),
+        "metrics": _declared_metrics_digest(),
+    }
 
     def raw() -> dict[str, float]:
         feats = {s: getattr(splits, s).x.flatten(1) for s in ("train", "val", "test")}

@@ -16,6 +16,7 @@ import torch
 
 from mnistmax.config import EvalConfig, RunConfig
 from mnistmax.data.splits import Splits
+from mnistmax.eval.metric import feature_metrics
 from mnistmax.timing import Stopwatch, null_phase
 
 
@@ -73,6 +74,12 @@ def representation_metrics(
     if ev.fewshot:
         with phase("evaluation/fewshot"):
             out |= {f"{prefix}{k}": v for k, v in _fewshot(tr, te, splits, ev).items()}
+    for metric in feature_metrics():  # declared with a function: one call each
+        assert metric.from_features is not None
+        with phase(f"evaluation/{metric.name}"):
+            out[f"{prefix}{metric.name}"] = metric.from_features(
+                tr, splits.train.y, te, splits.test.y
+            )
     if ev.clustering or ev.gmm or ev.cluster_all:
         with phase("evaluation/clustering"):
             if ev.clustering:
