@@ -17,6 +17,7 @@ JavaScript (``report/assets/explorer.js``) inlined into the page, so the report 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import hashlib
 import io
@@ -145,6 +146,167 @@ class MapCache:
         return arr
 
 
+@dataclasses.dataclass(frozen=True)
+class _Trace:
+    """A run's training trace: per-epoch embeddings ``z`` (epochs + 1, M, D) of the M test
+    digits ``idx`` (the GIF's fixed digits)."""
+
+    z: np.ndarray
+    idx: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class _RunEmbeddings:
+    """One run's test embeddings ``z`` and labels ``y``, the test digits it shows (``subset``)
+    and its training trace, where it kept a usable one."""
+
+    run: RunRecord
+    z: np.ndarray
+    y: np.ndarray
+    subset: np.ndarray
+    trace: _Trace | None
+
+    @property
+    def dataset(self) -> str:
+        """The run's dataset name."""
+        return self.run.cfg.data.dataset
+
+
+def _load_embeddings(run: RunRecord, per_class: int) -> _RunEmbeddings | None:
+    """The run's test embeddings and explorer subset (``per_class`` digits per class, seed 0);
+    ``None`` without ``embeddings_test.npz`` or with too few test digits."""
+    from mnistmax.data.splits import per_class_subset
+
+    path = run.path / "embeddings_test.npz"
+    if not path.is_file():
+        return None
+    with np.load(path) as npz:
+        z, y = np.asarray(npz["embeddings"], np.float32), np.asarray(npz["labels"], np.int64)
+    smallest = int(np.bincount(y).min()) if len(y) else 0
+    if smallest < 1 or len(y) < 5:
+        return None
+    subset = per_class_subset(y, min(per_class, smallest), seed=0)
+    return _RunEmbeddings(run=run, z=z, y=y, subset=subset, trace=_load_trace(run, y))
+
+
+def _load_trace(run: RunRecord, y: np.ndarray) -> _Trace | None:
+    """The run's trace with the test digits it follows, or ``None`` when the run kept no trace
+    or the digits cannot be recovered (their count differs from the trace's)."""
+    from mnistmax.data.splits import per_class_subset
+
+    z = _trace(run)
+    if z is None:
+        return None
+    # mnistmax.families.representation.trace_indices: eval.pca_per_class test digits per class, seed 0.
+    try:
+        idx = per_class_subset(y, run.cfg.eval.pca_per_class, seed=0)
+    except MnistmaxError:
+        return None
+    if len(idx) != z.shape[1]:
+        return None
+    return _Trace(z=z, idx=idx)
+
+
+def _pools(loaded: Sequence[_RunEmbeddings]) -> dict[str, np.ndarray]:
+    """Per dataset, the sorted test digits any of its runs shows (subsets and trace digits)."""
+    pools: dict[str, np.ndarray] = {}
+    for e in loaded:
+        parts = [pools.get(e.dataset, np.zeros(0, np.int64)), e.subset]
+        if e.trace is not None:
+            parts.append(e.trace.idx)
+        pools[e.dataset] = np.unique(np.concatenate(parts))
+    return pools
+
+
+def _classes(dataset: str, y: np.ndarray) -> tuple[int, list[str]]:
+    """The number of classes and their names: from the catalogue, else from the labels."""
+    from mnistmax.data import catalog
+
+    if dataset in catalog.DATASETS:
+        info = catalog.get(dataset)
+        return info.num_classes, list(info.class_names)
+    num_classes = int(y.max()) + 1
+    return num_classes, [str(c) for c in range(num_classes)]
+
+
+def _dataset_entry(e: _RunEmbeddings, pool: np.ndarray, class_names: list[str]) -> dict[str, Any]:
+    """A dataset's shared data: class names and the pool's test indices, labels and images
+    (``None`` when the test images are not in the local cache)."""
+    images = _test_images(e.run)
+    return {
+        "classNames": class_names,
+        "testIndex": [int(t) for t in pool],
+        "labels": [int(e.y[t]) for t in pool],
+        "images": None if images is None else [_png_b64(images[t]) for t in pool],
+    }
+
+
+def _run_entry(
+    e: _RunEmbeddings,
+    pos: dict[int, int],
+    num_classes: int,
+    maps: Sequence[str],
+    store: MapCache,
+) -> dict[str, Any]:
+    """One run's data: its points (positions in the dataset's pool), 2-D maps, clusters,
+    neighbours and, where it kept a trace, the per-epoch frames."""
+    zs = e.z[e.subset]
+    return {
+        "name": e.run.name,
+        "method": e.run.method,
+        "dataset": e.dataset,
+        "points": [pos[int(t)] for t in e.subset],
+        "maps": _maps(zs, maps, store),
+        "clusters": _clusters(zs, e.y[e.subset], num_classes),
+        **_neighbour_lists(zs),
+        "frames": None if e.trace is None else _frames(e.trace, e.y, pos, num_classes),
+    }
+
+
+def _maps(zs: np.ndarray, maps: Sequence[str], store: MapCache) -> dict[str, Any]:
+    """Each requested 2-D map of ``zs`` (cached in ``store``) with its title and bounds."""
+    from mnistmax.viz.manifold import project_2d
+
+    out: dict[str, Any] = {}
+    for kind in maps:
+        xy = store.get(zs, kind, functools.partial(project_2d, zs, kind, seed=0))
+        out[kind] = {"title": MAP_TITLES.get(kind, kind), "xy": _round(xy), "bounds": _bounds(xy)}
+    return out
+
+
+def _clusters(z: np.ndarray, labels: np.ndarray, num_classes: int, n_init: int = 4) -> list[int]:
+    """:func:`matched_clusters` as a JSON list."""
+    return [int(c) for c in matched_clusters(z, labels, num_classes, n_init=n_init)]
+
+
+def _neighbour_lists(z: np.ndarray) -> dict[str, Any]:
+    """:func:`neighbours` as JSON lists: ``neighbours`` (indices) and ``sims`` (3 decimals)."""
+    nb, sims = neighbours(z)
+    return {"neighbours": nb.tolist(), "sims": [_round(s, 3) for s in sims]}
+
+
+def _frames(trace: _Trace, y: np.ndarray, pos: dict[int, int], num_classes: int) -> dict[str, Any]:
+    """The epoch slider's frames: every epoch in the final epoch's PCA basis (fixed axes), with
+    that epoch's clusters and neighbours."""
+    from mnistmax.viz.projections import pca_basis
+
+    mean, basis = pca_basis(trace.z[-1])
+    coords = (trace.z - mean) @ basis
+    epochs = [
+        _neighbour_lists(t) | {"clusters": _clusters(t, y[trace.idx], num_classes, n_init=2)}
+        for t in trace.z
+    ]
+    return {
+        "points": [pos[int(t)] for t in trace.idx],
+        "coords": [_round(c) for c in coords],
+        "bounds": _bounds(coords),
+        "clusters": [ep["clusters"] for ep in epochs],
+        "neighbours": [ep["neighbours"] for ep in epochs],
+        "sims": [ep["sims"] for ep in epochs],
+        "titles": [f"epoch {i}" + (" (init)" if i == 0 else "") for i in range(len(trace.z))],
+    }
+
+
 def explorer_data(
     runs: Sequence[RunRecord],
     *,
@@ -162,110 +324,22 @@ def explorer_data(
         cache: Folder for cached 2-D maps (``None``: no cache).
         log: Called with one line per run (progress).
     """
-    from mnistmax.data import catalog
-    from mnistmax.data.splits import per_class_subset
-    from mnistmax.viz.manifold import project_2d
-    from mnistmax.viz.projections import pca_basis
-
-    store = MapCache(cache)
-    # First pass: which test digits each dataset's pool needs (the subset plus trace digits).
-    loaded: list[
-        tuple[RunRecord, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
-    ] = []
-    for run in runs:
-        path = run.path / "embeddings_test.npz"
-        if not path.is_file():
-            continue
-        with np.load(path) as npz:
-            z, y = np.asarray(npz["embeddings"], np.float32), np.asarray(npz["labels"], np.int64)
-        smallest = int(np.bincount(y).min()) if len(y) else 0
-        if smallest < 1 or len(y) < 5:
-            continue
-        subset = per_class_subset(y, min(per_class, smallest), seed=0)
-        trace = _trace(run)
-        trace_idx = None
-        if trace is not None:
-            # mnistmax.families.representation.trace_indices: eval.pca_per_class test digits per class, seed 0.
-            try:
-                trace_idx = per_class_subset(y, run.cfg.eval.pca_per_class, seed=0)
-            except MnistmaxError:
-                trace_idx = None
-            if trace_idx is None or len(trace_idx) != trace.shape[1]:
-                trace, trace_idx = None, None
-        loaded.append((run, z, y, subset, trace, trace_idx))
+    loaded = [e for e in (_load_embeddings(run, per_class) for run in runs) if e is not None]
     if not loaded:
         return None
-    pools: dict[str, np.ndarray] = {}
-    for run, _, _, subset, _, trace_idx in loaded:
-        ds = run.cfg.data.dataset
-        parts = [pools.get(ds, np.zeros(0, np.int64)), subset]
-        if trace_idx is not None:
-            parts.append(trace_idx)
-        pools[ds] = np.unique(np.concatenate(parts))
-
+    pools = _pools(loaded)
+    store = MapCache(cache)
     datasets: dict[str, Any] = {}
     out_runs: list[dict[str, Any]] = []
-    for run, z, y, subset, trace, trace_idx in loaded:
-        ds = run.cfg.data.dataset
-        pool = pools[ds]
-        pos = {int(t): i for i, t in enumerate(pool)}
-        num_classes = catalog.get(ds).num_classes if ds in catalog.DATASETS else int(y.max()) + 1
-        if ds not in datasets:
-            images = _test_images(run)
-            names = (
-                list(catalog.get(ds).class_names)
-                if ds in catalog.DATASETS
-                else [str(c) for c in range(num_classes)]
-            )
-            datasets[ds] = {
-                "classNames": names,
-                "testIndex": [int(t) for t in pool],
-                "labels": [int(y[t]) for t in pool],
-                "images": None if images is None else [_png_b64(images[t]) for t in pool],
-            }
+    for e in loaded:
+        pool = pools[e.dataset]
+        num_classes, class_names = _classes(e.dataset, e.y)
+        if e.dataset not in datasets:
+            datasets[e.dataset] = _dataset_entry(e, pool, class_names)
         if log:
-            log(f"explorer: {run.name} ({len(subset)} test digits, maps {', '.join(maps)})")
-        zs = z[subset]
-        entry: dict[str, Any] = {
-            "name": run.name,
-            "method": run.method,
-            "dataset": ds,
-            "points": [pos[int(t)] for t in subset],
-            "maps": {},
-        }
-        for kind in maps:
-            xy = store.get(zs, kind, functools.partial(project_2d, zs, kind, seed=0))
-            entry["maps"][kind] = {
-                "title": MAP_TITLES.get(kind, kind),
-                "xy": _round(xy),
-                "bounds": _bounds(xy),
-            }
-        entry["clusters"] = [int(c) for c in matched_clusters(zs, y[subset], num_classes)]
-        nb, sims = neighbours(zs)
-        entry["neighbours"] = nb.tolist()
-        entry["sims"] = [_round(s, 3) for s in sims]
-        entry["frames"] = None
-        if trace is not None and trace_idx is not None:
-            mean, basis = pca_basis(trace[-1])
-            coords = (trace - mean) @ basis
-            frames_nb, frames_sims, frames_cl = [], [], []
-            for t in trace:
-                fnb, fs = neighbours(t)
-                frames_nb.append(fnb.tolist())
-                frames_sims.append([_round(s, 3) for s in fs])
-                frames_cl.append(
-                    [int(c) for c in matched_clusters(t, y[trace_idx], num_classes, n_init=2)]
-                )
-            entry["frames"] = {
-                "points": [pos[int(t)] for t in trace_idx],
-                "coords": [_round(c) for c in coords],
-                "bounds": _bounds(coords),
-                "clusters": frames_cl,
-                "neighbours": frames_nb,
-                "sims": frames_sims,
-                "titles": [f"epoch {i}" + (" (init)" if i == 0 else "") for i in range(len(trace))],
-            }
-        out_runs.append(entry)
+            log(f"explorer: {e.run.name} ({len(e.subset)} test digits, maps {', '.join(maps)})")
+        pos = {int(t): i for i, t in enumerate(pool)}
+        out_runs.append(_run_entry(e, pos, num_classes, maps, store))
     return {"datasets": datasets, "runs": out_runs, "k": K_NEIGHBOURS}
 
 

@@ -102,7 +102,7 @@ def cell_table(rows: Sequence[TrialRow], spec: StudySpec) -> list[dict[str, Any]
             cells.setdefault(r.cell, []).append(r)
     table = []
     for cell, rs in cells.items():
-        done = [r for r in rs if r.state == "COMPLETE" and r.value is not None]
+        done = _completed(rs)
         units = {r.unit for r in rs}
         mean, std = _mean_std([r.value for r in done if r.value is not None])
         row: dict[str, Any] = {
@@ -414,108 +414,187 @@ def _run_curve(folder: Path | None, r: TrialRow, metric: str) -> list[tuple[int,
 def write_report(
     study: Any, spec: StudySpec, out: str | Path, *, folder: Path | None = None, url: str = ""
 ) -> list[Path]:
-    """Write the study's tables, best configuration, figures and ``report.md`` into ``out``."""
-    from mnistmax.viz.dashboard import save_figure
+    """Write the study's tables, best configuration, figures and ``report.md`` into ``out``.
 
-    out = Path(out)
-    figs = out / "figures"
+    Returns:
+        Every file written, in the order written (``report.md`` last).
+    """
+    files = _ReportFiles(Path(out))
     rows = trial_rows(study)
     table = cell_table(rows, spec)
-    written: list[Path] = []
+    _write_tables(files, rows, table, spec)
+    best = _write_best(files, best_cell(table), spec)
+    done = _completed(rows)
+    if done:
+        _write_figures(files, done, table, spec, folder)
+    importances = _importances(study, spec, len(done))
+    if importances is not None:
+        files.figure("importance.png", importance_figure(importances, metric=spec.objective.metric))
+        files.json("importance.json", importances)
+    md = _report_markdown(study, spec, url, table, best, importances, files.figures())
+    files.text("report.md", md)
+    return files.written
 
-    def put(name: str, text: str) -> None:
-        write_text_atomic(out / name, text)
-        written.append(out / name)
 
-    def fig(name: str, figure: Figure) -> None:
-        save_figure(figure, figs / name)
-        written.append(figs / name)
+@dataclass
+class _ReportFiles:
+    """The report folder: writes each file atomically and lists it in the order written."""
 
-    trial_dicts = [asdict(r) for r in rows]
-    for d in trial_dicts:
-        d.pop("curve")
-    put("trials.json", json.dumps(trial_dicts, indent=2) + "\n")
-    flat_trials = [
+    out: Path
+    written: list[Path] = field(default_factory=list)
+
+    def text(self, name: str, text: str) -> None:
+        """Write ``out/name``."""
+        write_text_atomic(self.out / name, text)
+        self.written.append(self.out / name)
+
+    def json(self, name: str, obj: Any) -> None:
+        """Write ``out/name`` as indented JSON."""
+        write_json_atomic(self.out / name, obj)
+        self.written.append(self.out / name)
+
+    def figure(self, name: str, figure: Figure) -> None:
+        """Save ``figure`` as ``out/figures/name``."""
+        from mnistmax.viz.dashboard import save_figure
+
+        save_figure(figure, self.out / "figures" / name)
+        self.written.append(self.out / "figures" / name)
+
+    def figures(self) -> list[Path]:
+        """The PNG figures written so far."""
+        return [p for p in self.written if p.suffix == ".png"]
+
+
+@dataclass(frozen=True)
+class _Best:
+    """The best cell and the single-run command that reproduces it (its first seed)."""
+
+    cell: dict[str, Any]
+    command: str
+
+
+def _completed(rows: Sequence[TrialRow]) -> list[TrialRow]:
+    """The trials that completed with an objective value."""
+    return [r for r in rows if r.state == "COMPLETE" and r.value is not None]
+
+
+def _flat_trial(d: dict[str, Any], spec: StudySpec) -> dict[str, Any]:
+    """One trial (``asdict`` of a :class:`TrialRow`) as a CSV row: params and extras as columns."""
+    return (
         {k: v for k, v in d.items() if k not in ("params", "metrics")}
         | {p.field: d["params"].get(p.field) for p in spec.params}
         | {k: d["metrics"].get(k) for k in spec.extra_metrics}
-        for d in trial_dicts
-    ]
-    put("trials.csv", _csv(flat_trials))
-    put("cells.json", json.dumps(table, indent=2) + "\n")
-    put("cells.csv", _csv([_flat_cell(r, spec) for r in table]))
-    put("cells.md", markdown_table(table, spec))
+    )
 
-    best = best_cell(table)
-    if best is not None:
-        seed = best["seeds"][0] if best["seeds"] else spec.seeds[0]
-        cfg = spec.run_config(best["params"], seed)
-        import dataclasses
 
-        best_json = {
-            "cell": best["cell"],
-            "params": best["params"],
-            "objective": {
-                "metric": spec.objective.metric,
-                "mean": best["mean"],
-                "std": best["std"],
-            },
-            "n": best["n"],
-            "metrics": best["metrics"],
-            "command": reproduce_command(spec, best["params"], seed),
-            "config": dataclasses.asdict(cfg),
-        }
-        write_json_atomic(out / "best.json", best_json)
-        written.append(out / "best.json")
+def _write_tables(
+    files: _ReportFiles, rows: Sequence[TrialRow], table: Sequence[dict[str, Any]], spec: StudySpec
+) -> None:
+    """``trials.json``/``.csv`` (one row per trial) and ``cells.json``/``.csv``/``.md``."""
+    trial_dicts = [asdict(r) for r in rows]
+    for d in trial_dicts:
+        d.pop("curve")
+    files.text("trials.json", json.dumps(trial_dicts, indent=2) + "\n")
+    files.text("trials.csv", _csv([_flat_trial(d, spec) for d in trial_dicts]))
+    files.text("cells.json", json.dumps(table, indent=2) + "\n")
+    files.text("cells.csv", _csv([_flat_cell(r, spec) for r in table]))
+    files.text("cells.md", markdown_table(table, spec))
 
-    done = [r for r in rows if r.state == "COMPLETE" and r.value is not None]
+
+def _write_best(files: _ReportFiles, best: dict[str, Any] | None, spec: StudySpec) -> _Best | None:
+    """``best.json``: the best cell, its objective, the command and full config of its first
+    completed seed (``None`` and no file when no cell completed a seed)."""
+    if best is None:
+        return None
+    seed = best["seeds"][0] if best["seeds"] else spec.seeds[0]
+    config = asdict(spec.run_config(best["params"], seed))
+    command = reproduce_command(spec, best["params"], seed)
+    objective = {"metric": spec.objective.metric, "mean": best["mean"], "std": best["std"]}
+    best_json = {
+        "cell": best["cell"],
+        "params": best["params"],
+        "objective": objective,
+        "n": best["n"],
+        "metrics": best["metrics"],
+        "command": command,
+        "config": config,
+    }
+    files.json("best.json", best_json)
+    return _Best(cell=best, command=command)
+
+
+def _write_figures(
+    files: _ReportFiles,
+    done: Sequence[TrialRow],
+    table: Sequence[dict[str, Any]],
+    spec: StudySpec,
+    folder: Path | None,
+) -> None:
+    """Objective against each parameter, parallel coordinates and the best cells' learning
+    curves, from the completed trials ``done``."""
     metric = spec.objective.metric
-    if done:
-        for p in spec.params:
-            fig(
-                f"objective_vs_{p.field.replace('.', '_')}.png",
-                objective_vs_param(
-                    [r.params[p.field] for r in done],
-                    [r.value for r in done if r.value is not None],
-                    name=p.field,
-                    metric=metric,
-                    categories=None if p.is_range else list(p.choices),
-                    log=p.log,
-                ),
-            )
-        columns = []
-        for p in spec.params:
-            pos, labels = _positions(p, [r.params[p.field] for r in done])
-            name = p.field.rsplit(".", 1)[-1] + (" (log)" if p.log else "")
-            columns.append((name, pos, labels))
-        fig(
-            "parallel_coordinates.png",
-            parallel_coordinates(
-                columns, [r.value for r in done if r.value is not None], metric=metric
-            ),
+    values = [r.value for r in done if r.value is not None]
+    for p in spec.params:
+        figure = objective_vs_param(
+            [r.params[p.field] for r in done],
+            values,
+            name=p.field,
+            metric=metric,
+            categories=None if p.is_range else list(p.choices),
+            log=p.log,
         )
-        curves = []
-        for cell in [r for r in table if r["n"] > 0][:3]:
-            for r in done:
-                if r.cell == cell["cell"]:
-                    c = _run_curve(folder, r, metric)
-                    if c:
-                        curves.append((cell["label"], [e for e, _ in c], [v for _, v in c]))
-        if curves:
-            fig("learning_curves.png", learning_curves(curves, metric=metric))
-    importances = _importances(study, spec, len(done))
-    if importances is not None:
-        fig("importance.png", importance_figure(importances, metric=metric))
-        write_json_atomic(out / "importance.json", importances)
-        written.append(out / "importance.json")
+        files.figure(f"objective_vs_{p.field.replace('.', '_')}.png", figure)
+    columns = _parallel_columns(done, spec)
+    files.figure("parallel_coordinates.png", parallel_coordinates(columns, values, metric=metric))
+    curves = _best_curves(done, table, metric, folder)
+    if curves:
+        files.figure("learning_curves.png", learning_curves(curves, metric=metric))
 
+
+def _parallel_columns(
+    done: Sequence[TrialRow], spec: StudySpec
+) -> list[tuple[str, Sequence[float], Sequence[str] | None]]:
+    """One parallel-coordinates axis per parameter: short name, positions, tick labels."""
+    columns: list[tuple[str, Sequence[float], Sequence[str] | None]] = []
+    for p in spec.params:
+        pos, labels = _positions(p, [r.params[p.field] for r in done])
+        name = p.field.rsplit(".", 1)[-1] + (" (log)" if p.log else "")
+        columns.append((name, pos, labels))
+    return columns
+
+
+def _best_curves(
+    done: Sequence[TrialRow], table: Sequence[dict[str, Any]], metric: str, folder: Path | None
+) -> list[tuple[str, list[int], list[float]]]:
+    """The learning curve of every completed trial of the three best cells, labelled by cell."""
+    curves = []
+    for cell in [r for r in table if r["n"] > 0][:3]:
+        for r in done:
+            if r.cell == cell["cell"]:
+                c = _run_curve(folder, r, metric)
+                if c:
+                    curves.append((cell["label"], [e for e, _ in c], [v for _, v in c]))
+    return curves
+
+
+def _report_markdown(
+    study: Any,
+    spec: StudySpec,
+    url: str,
+    table: Sequence[dict[str, Any]],
+    best: _Best | None,
+    importances: dict[str, float] | None,
+    pngs: Sequence[Path],
+) -> str:
+    """``report.md``: what was studied, the status, the table, then the optional sections."""
     md = [f"# Study `{spec.name}`", ""]
     if spec.description:
         md += [spec.description, ""]
+    select = "validation-selected" if spec.objective.select == "best" else "last"
     md += [
         f"{spec.kind} study on preset `{spec.base}`, {len(spec.seeds)} seed(s) per cell, "
-        f"objective `{metric}` ({spec.objective.direction}, value at the "
-        f"{'validation-selected' if spec.objective.select == 'best' else 'last'} epoch). "
+        f"objective `{spec.objective.metric}` ({spec.objective.direction}, value at the "
+        f"{select} epoch). "
         "Mean ± sample std over seeds; n = completed seeds.",
         "",
         "```",
@@ -525,17 +604,11 @@ def write_report(
         markdown_table(table, spec),
     ]
     if best is not None:
-        md += ["## Best configuration", "", f"`{best['cell']}` ({best['label']}):", ""]
-        md += [
-            "```sh",
-            reproduce_command(spec, best["params"], best_json["config"]["train"]["seed"]),
-        ]
-        md += ["```", ""]
+        md += ["## Best configuration", "", f"`{best.cell['cell']}` ({best.cell['label']}):", ""]
+        md += ["```sh", best.command, "```", ""]
     if importances is not None:
         md += ["## Parameter importance (fANOVA)", ""]
         md += [f"- `{k}`: {v:.3f}" for k, v in importances.items()] + [""]
-    pngs = [p for p in written if p.suffix == ".png"]
     if pngs:
         md += ["## Figures", ""] + [f"![{p.stem}](figures/{p.name})" for p in pngs] + [""]
-    put("report.md", "\n".join(md))
-    return written
+    return "\n".join(md)

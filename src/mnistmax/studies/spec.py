@@ -43,7 +43,7 @@ import math
 import re
 import tomllib
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -294,52 +294,113 @@ def load_spec(path: str | Path) -> StudySpec:
     return spec_from_toml(data, where=str(p), default_name=p.stem)
 
 
+#: How the validation steps report a problem: raise ConfigError naming the spec.
+_Fail = Callable[[str], typing.NoReturn]
+
+_OBJECTIVE_KEYS = ("metric", "direction", "select")
+_BUDGET_KEYS = ("trials", "time_s", "startup_trials", "sampler_seed")
+
+
 def spec_from_toml(data: Mapping[str, Any], *, where: str, default_name: str = "") -> StudySpec:
-    """Validate a parsed TOML document and build its :class:`StudySpec`."""
+    """Validate a parsed TOML document and build its :class:`StudySpec`.
+
+    One step per key or section, in the order below; the first problem raises
+    :class:`ConfigError` with one sentence that starts ``study spec {where}:``.
+    """
 
     def fail(msg: str) -> typing.NoReturn:
         raise ConfigError(f"study spec {where}: {msg}")
 
-    unknown = sorted(set(data) - _TOP_KEYS)
+    _check_keys(data, sorted(_TOP_KEYS), "", fail)
+    name = _name(data, default_name, fail)
+    base, base_cfg = _base(data, fail)
+    kind = _kind(data, fail)
+    seeds = _seeds(data, fail)
+    objective = _objective(data, fail)
+    extra, evaluate = _extra_metrics(data, fail)
+    overrides = _overrides(data, base_cfg, fail)
+    cfg = apply_overrides(base_cfg, [_override(k, v) for k, v in overrides])
+    _check_sections(data, kind, fail)
+    params = _params(data, kind, cfg, fail)
+    budget = _budget(data, kind, fail)
+    return StudySpec(
+        name=name,
+        base=base,
+        kind=kind,
+        params=params,
+        seeds=seeds,
+        objective=objective,
+        extra_metrics=extra,
+        overrides=tuple(overrides),
+        evaluate=evaluate,
+        n_trials=budget.n_trials,
+        time_s=budget.time_s,
+        startup_trials=budget.startup_trials,
+        sampler_seed=budget.sampler_seed,
+        description=_get(data, "description", str, "", fail),
+    )
+
+
+def _check_keys(table: Mapping[str, Any], keys: Sequence[str], section: str, fail: _Fail) -> None:
+    """Fail on the first key (sorted) of ``table`` that is not one of ``keys``."""
+    unknown = sorted(set(table) - set(keys))
     if unknown:
-        fail(f"unknown key {unknown[0]!r}; keys are: {', '.join(sorted(_TOP_KEYS))}")
-    name = _get(data, "name", str, default_name, fail)
+        where = f"[{section}] " if section else ""
+        fail(f"{where}unknown key {unknown[0]!r}; keys are: {', '.join(keys)}")
+
+
+def _name(data: Mapping[str, Any], default_name: str, fail: _Fail) -> str:
+    """The study name (default: the file's stem); it names a folder."""
+    name: str = _get(data, "name", str, default_name, fail)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         fail(f"name {name!r} must be letters, digits, '_', '-' or '.' (it names a folder)")
-    base = _get(data, "base", str, "", fail)
+    return name
+
+
+def _base(data: Mapping[str, Any], fail: _Fail) -> tuple[str, RunConfig]:
+    """The required base preset: its name and its config."""
+    base: str = _get(data, "base", str, "", fail)
     if not base:
         fail("'base' (the preset every trial starts from) is required")
     from mnistmax.presets import get_preset
 
     try:
-        base_cfg = get_preset(base)
+        return base, get_preset(base)
     except ConfigError as exc:
         fail(f"base: {exc}")
-    kind = _get(data, "kind", str, "grid", fail)
+
+
+def _kind(data: Mapping[str, Any], fail: _Fail) -> str:
+    """``grid`` (the default), ``tpe`` or ``random``."""
+    kind: str = _get(data, "kind", str, "grid", fail)
     if kind not in KINDS:
         fail(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    return kind
 
-    seeds_raw = data.get("seeds", 1)
-    if isinstance(seeds_raw, int) and not isinstance(seeds_raw, bool) and seeds_raw >= 1:
-        seeds = tuple(range(seeds_raw))
-    elif (
-        isinstance(seeds_raw, list)
-        and seeds_raw
-        and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds_raw)
-        and len(set(seeds_raw)) == len(seeds_raw)
+
+def _seeds(data: Mapping[str, Any], fail: _Fail) -> tuple[int, ...]:
+    """``seeds = N`` means ``0 .. N-1``; a list of distinct integers names them."""
+    seeds = data.get("seeds", 1)
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
+        return tuple(range(seeds))
+    if (
+        isinstance(seeds, list)
+        and seeds
+        and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+        and len(set(seeds)) == len(seeds)
     ):
-        seeds = tuple(seeds_raw)
-    else:
-        fail("seeds must be a count ≥ 1 or a non-empty list of distinct integers")
+        return tuple(seeds)
+    fail("seeds must be a count ≥ 1 or a non-empty list of distinct integers")
 
-    obj = _table(data, "objective", fail)
-    bad = sorted(set(obj) - {"metric", "direction", "select"})
-    if bad:
-        fail(f"[objective] unknown key {bad[0]!r}; keys are: metric, direction, select")
+
+def _objective(data: Mapping[str, Any], fail: _Fail) -> Objective:
+    """The ``[objective]`` table: a validation metric, its direction and the epoch selection."""
+    table = _table(data, "objective", fail)
+    _check_keys(table, _OBJECTIVE_KEYS, "objective", fail)
     objective = Objective(
-        metric=_get(obj, "metric", str, "val/knn@20", fail),
-        direction=_get(obj, "direction", str, "maximize", fail),
-        select=_get(obj, "select", str, "best", fail),
+        metric=_get(table, "metric", str, "val/knn@20", fail),
+        direction=_get(table, "direction", str, "maximize", fail),
+        select=_get(table, "select", str, "best", fail),
     )
     if not objective.metric.startswith("val/"):
         fail(
@@ -350,49 +411,64 @@ def spec_from_toml(data: Mapping[str, Any], *, where: str, default_name: str = "
         fail(f"objective direction {objective.direction!r} is not maximize or minimize")
     if objective.select not in SELECTS:
         fail(f"objective select {objective.select!r} is not best or last")
+    return objective
 
+
+def _extra_metrics(data: Mapping[str, Any], fail: _Fail) -> tuple[tuple[str, ...], bool]:
+    """``extra_metrics`` and ``evaluate``, checked together: test metrics need the evaluation."""
     extra = data.get("extra_metrics", [])
     if not isinstance(extra, list) or not all(isinstance(m, str) for m in extra):
         fail("extra_metrics must be a list of metric names")
-    evaluate = _get(data, "evaluate", bool, True, fail)
+    evaluate: bool = _get(data, "evaluate", bool, True, fail)
     if not evaluate and any(m.startswith("test/") for m in extra):
         fail("extra_metrics name test metrics, which need evaluate = true")
+    return tuple(extra), evaluate
 
+
+def _overrides(data: Mapping[str, Any], base_cfg: RunConfig, fail: _Fail) -> list[tuple[str, Any]]:
+    """The ``[overrides]`` table as ``(field, value)`` pairs, each checked on the base config."""
     overrides = _fields(_table(data, "overrides", fail), base_cfg, "overrides", fail)
     for key, value in overrides:
         _check_value(base_cfg, key, value, "overrides", fail)
-    cfg = apply_overrides(base_cfg, [_override(k, v) for k, v in overrides])
+    return overrides
 
-    params: list[Param] = []
+
+def _check_sections(data: Mapping[str, Any], kind: str, fail: _Fail) -> None:
+    """A grid study has ``[grid]`` and no budget; a tpe or random study has ``[space]``."""
     if kind == "grid":
         if "space" in data:
             fail("a grid study lists values under [grid], not [space]")
         if "budget" in data:
             fail("a grid study runs every cell; [budget] is for tpe and random studies")
-        for key, values in _fields(_table(data, "grid", fail), cfg, "grid", fail):
-            if not isinstance(values, list) or not values:
-                fail(f"[grid] {key} must be a non-empty list of values")
-            if len(set(map(repr, values))) != len(values):
-                fail(f"[grid] {key} lists a value twice")
-            for v in values:
-                _check_value(cfg, key, v, "grid", fail)
-            params.append(Param(field=key, choices=tuple(values)))
-        if not params:
-            fail("[grid] must name at least one field to vary")
-    else:
-        if "grid" in data:
-            fail(f"a {kind} study declares its search space under [space], not [grid]")
-        for key, dist in _fields(_table(data, "space", fail), cfg, "space", fail):
-            params.append(_space_param(cfg, key, dist, fail))
-        if not params:
-            fail("[space] must name at least one field to search")
+    elif "grid" in data:
+        fail(f"a {kind} study declares its search space under [space], not [grid]")
 
+
+def _params(data: Mapping[str, Any], kind: str, cfg: RunConfig, fail: _Fail) -> tuple[Param, ...]:
+    """The varied fields: ``[grid]`` for a grid study, ``[space]`` otherwise (at least one)."""
+    section, verb = ("grid", "vary") if kind == "grid" else ("space", "search")
+    param = _grid_param if kind == "grid" else _space_param
+    entries = _fields(_table(data, section, fail), cfg, section, fail)
+    params = tuple(param(cfg, key, value, fail) for key, value in entries)
+    if not params:
+        fail(f"[{section}] must name at least one field to {verb}")
+    return params
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """The ``[budget]`` table of a tpe or random study (see :class:`StudySpec`)."""
+
+    n_trials: int | None
+    time_s: float | None
+    startup_trials: int
+    sampler_seed: int
+
+
+def _budget(data: Mapping[str, Any], kind: str, fail: _Fail) -> _Budget:
+    """The ``[budget]`` table; a tpe or random study needs trials and/or time_s."""
     budget = _table(data, "budget", fail)
-    bad = sorted(set(budget) - {"trials", "time_s", "startup_trials", "sampler_seed"})
-    if bad:
-        fail(
-            f"[budget] unknown key {bad[0]!r}; keys are: trials, time_s, startup_trials, sampler_seed"
-        )
+    _check_keys(budget, _BUDGET_KEYS, "budget", fail)
     n_trials = budget.get("trials")
     time_s = budget.get("time_s")
     if n_trials is not None and (not isinstance(n_trials, int) or n_trials < 1):
@@ -401,22 +477,11 @@ def spec_from_toml(data: Mapping[str, Any], *, where: str, default_name: str = "
         fail("[budget] time_s must be a positive number of seconds")
     if kind != "grid" and n_trials is None and time_s is None:
         fail(f"a {kind} study needs a [budget] with trials and/or time_s")
-
-    return StudySpec(
-        name=name,
-        base=base,
-        kind=kind,
-        params=tuple(params),
-        seeds=seeds,
-        objective=objective,
-        extra_metrics=tuple(extra),
-        overrides=tuple(overrides),
-        evaluate=evaluate,
+    return _Budget(
         n_trials=n_trials,
         time_s=None if time_s is None else float(time_s),
         startup_trials=_get(budget, "startup_trials", int, 10, fail),
         sampler_seed=_get(budget, "sampler_seed", int, 0, fail),
-        description=_get(data, "description", str, "", fail),
     )
 
 
@@ -520,6 +585,17 @@ def _field_type(cfg: RunConfig, key: str) -> Any:
     for part in sections:
         obj = getattr(obj, part)
     return typing.get_type_hints(type(obj))[name]
+
+
+def _grid_param(cfg: RunConfig, key: str, values: Any, fail: _Fail) -> Param:
+    """One ``[grid]`` axis: a non-empty list of distinct values, each valid for the field."""
+    if not isinstance(values, list) or not values:
+        fail(f"[grid] {key} must be a non-empty list of values")
+    if len(set(map(repr, values))) != len(values):
+        fail(f"[grid] {key} lists a value twice")
+    for v in values:
+        _check_value(cfg, key, v, "grid", fail)
+    return Param(field=key, choices=tuple(values))
 
 
 def _space_param(cfg: RunConfig, key: str, dist: Any, fail: Callable[[str], Any]) -> Param:
