@@ -33,10 +33,10 @@ from statistics import median
 import torch
 
 from mnistmax.config import apply_overrides
+from mnistmax.families import train_run
 from mnistmax.losses.triplet import triplet_loss
 from mnistmax.models.encoders import build_encoder
 from mnistmax.presets import get_preset
-from mnistmax.families import train_run
 
 
 def bare_rate(batch: int = 192, steps: int = 60, warmup: int = 10) -> float:
