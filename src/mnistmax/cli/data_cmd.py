@@ -68,11 +68,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     rows = [("name", "train", "test", "classes", "cached", "title")]
     for info in catalog.DATASETS.values():
-        if info.embedded:
-            cached = "embedded"
-        else:
-            folder = store.dataset_dir(info.name, args.data_root)
-            cached = "yes" if (folder / store.STAMP_NAME).is_file() else "no"
+        ready = store.is_ready(info, args.data_root)
+        cached = "embedded" if info.embedded else ("yes" if ready else "no")
         rows.append(
             (
                 info.name,

@@ -11,7 +11,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mnistmax.cli.common import add_common, add_data_root
+from mnistmax.cli.common import (
+    add_data_root,
+    add_device,
+    add_run_options,
+    print_config,
+    resolve_run_config,
+)
 
 
 def register(sub: Any) -> None:
@@ -19,32 +25,18 @@ def register(sub: Any) -> None:
     p = sub.add_parser("denoise", help="denoising autoencoders: train and evaluate")
     dsub = p.add_subparsers(dest="denoise_command", metavar="ACTION")
     t = dsub.add_parser("train", help="train a denoiser (resumes an interrupted run in --out)")
-    add_common(t, preset=None)
-    t.add_argument(
-        "--preset", default=None, help="named preset (default: marked in --list-presets)"
-    )
-    t.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.FIELD=VALUE",
-        help="override a config field, e.g. --set denoise.model=residual (repeatable)",
-    )
+    add_run_options(t, example="denoise.model=residual")
     t.add_argument("--model", default=None, help="shortcut for --set denoise.model=NAME")
     t.add_argument(
         "--constrained", action="store_true", help="output = input × mask (only removes ink)"
     )
-    t.add_argument("--no-eval", action="store_true", help="skip the evaluation sweep")
-    t.add_argument("--list-presets", action="store_true", help="print the denoise presets")
-    add_data_root(t)
     t.set_defaults(func=run_denoise_train)
 
     e = dsub.add_parser("eval", help="sweep noise types × intensities against the baselines")
     e.add_argument("run", help="a run folder made by `mnistmax denoise train`")
     e.add_argument("--eval-size", type=int, default=None, help="test images (default: config)")
     e.add_argument("--noises", default=None, help="comma-separated noise types (default: zoo)")
-    e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    add_device(e)
     e.add_argument("--quiet", action="store_true", help="no progress bars")
     e.set_defaults(func=run_denoise_eval)
     p.set_defaults(func=lambda a: _help(p))
@@ -85,24 +77,14 @@ def _noise_list(text: str | None) -> tuple[str, ...] | None:
 
 
 def resolve_denoise_config(args: argparse.Namespace) -> Any:
-    """Preset, then --set overrides, --model/--constrained, then --seed/--device/--data-root."""
+    """Preset or config file, --set overrides, --seed/--device/--data-root, --model/--constrained."""
     from dataclasses import replace
 
-    from mnistmax.config import apply_overrides
-    from mnistmax.presets import default_preset, get_preset
-
-    cfg = get_preset(args.preset or default_preset("denoise"), "denoise")
-    cfg = apply_overrides(cfg, args.overrides)
+    cfg = resolve_run_config(args, "denoise")
     if args.model:
         cfg = replace(cfg, denoise=replace(cfg.denoise, model=args.model))
     if args.constrained:
         cfg = replace(cfg, denoise=replace(cfg.denoise, constrained=True))
-    if args.seed is not None:
-        cfg = replace(cfg, train=replace(cfg.train, seed=args.seed))
-    if args.device != "auto":
-        cfg = replace(cfg, train=replace(cfg.train, device=args.device))
-    if args.data_root is not None:
-        cfg = replace(cfg, data=replace(cfg.data, root=args.data_root))
     return cfg
 
 
@@ -114,6 +96,8 @@ def run_denoise_train(args: argparse.Namespace) -> int:
         print(preset_listing("denoise"))
         return 0
     cfg = resolve_denoise_config(args)
+    if args.print_config:
+        return print_config(cfg)
     out = args.out or f"runs/{cfg.preset}_{cfg.denoise.model}_seed{cfg.train.seed}"
     from mnistmax.families import family_of
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -34,6 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Representation learning on MNIST-family datasets.",
     )
     parser.add_argument("--version", action="version", version=f"mnistmax {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more messages (debug); give before COMMAND",
+    )
+    parser.add_argument(
+        "-q", "--quiet", dest="log_quiet", action="store_true", help="warnings and errors only"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"mnistmax.cli.{name}")
@@ -41,8 +52,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Lines(logging.Handler):
+    """The CLI's handler: each record as its message, one line on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(self.format(record), file=sys.stderr, flush=True)
+        except Exception:  # a closed stream must not end the command
+            self.handleError(record)
+
+
+def configure_logging(level: int) -> None:
+    """Show the library's ``mnistmax.*`` log records at ``level`` and above on stderr. The CLI
+    calls this; the library itself never configures logging (a notebook keeps its own)."""
+    logger = logging.getLogger("mnistmax")
+    for handler in [h for h in logger.handlers if isinstance(h, _Lines)]:
+        logger.removeHandler(handler)
+    logger.addHandler(_Lines())
+    logger.setLevel(level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code (0 ok, 1 failure, 2 bad input, 130 Ctrl-C)."""
+    """Run the CLI; returns the process exit code: 0 done, 2 bad usage or config (one sentence),
+    1 a runtime failure, 130 interrupted (Ctrl-C or SIGTERM; the run resumes)."""
     from mnistmax.errors import MnistmaxError
 
     parser = build_parser()
@@ -50,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    quiet = args.log_quiet or getattr(args, "quiet", False)
+    configure_logging(logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO)
     try:
         return int(args.func(args) or 0)
     except MnistmaxError as exc:

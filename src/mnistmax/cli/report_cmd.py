@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mnistmax.cli.common import add_data_root
+from mnistmax.cli.common import add_data_root, add_device
 
 BUDGET_CHOICES = ("quick", "standard", "full")
 
@@ -34,9 +34,7 @@ def register(sub: Any) -> None:
     )
     r.add_argument("--budget", choices=BUDGET_CHOICES, default="quick", help="default: quick")
     r.add_argument("--out", default=None, help="review folder (default: runs/review_<budget>)")
-    r.add_argument(
-        "--device", default="auto", choices=["auto", "cpu", "cuda"], help="compute device"
-    )
+    add_device(r)
     r.add_argument("--maps", default="pca,tsne,umap", help="explorer maps (default: all three)")
     r.add_argument(
         "--threads",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mnistmax.cli.common import add_common, add_data_root
+from mnistmax.cli.common import add_run_options, print_config, resolve_run_config
 
 
 def register(sub: Any) -> None:
@@ -14,44 +14,13 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("train", help="train a method (resumes an interrupted run in --out)")
     p.add_argument("method", choices=preset_methods(), help="method to train")
-    add_common(p, preset=None)
-    p.add_argument(
-        "--preset",
-        default=None,
-        help="named preset (default: marked in --list-presets)",
-    )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="SECTION.FIELD=VALUE",
-        help="override a config field, e.g. --set train.epochs=5 (repeatable)",
-    )
-    p.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
-    p.add_argument(
-        "--list-presets", action="store_true", help="print this method's presets and exit"
-    )
-    add_data_root(p)
+    add_run_options(p, example="train.epochs=5")
     p.set_defaults(func=run_train)
 
 
 def resolve_config(args: argparse.Namespace) -> Any:
-    """Preset, then --set overrides, then the house options (--seed, --device, --data-root)."""
-    from dataclasses import replace
-
-    from mnistmax.config import apply_overrides
-    from mnistmax.presets import default_preset, get_preset
-
-    cfg = get_preset(args.preset or default_preset(args.method), args.method)
-    cfg = apply_overrides(cfg, args.overrides)
-    if args.seed is not None:
-        cfg = replace(cfg, train=replace(cfg.train, seed=args.seed))
-    if args.device != "auto":
-        cfg = replace(cfg, train=replace(cfg.train, device=args.device))
-    if args.data_root is not None:
-        cfg = replace(cfg, data=replace(cfg.data, root=args.data_root))
-    return cfg
+    """Preset or config file, then --set overrides, then --seed, --device, --data-root."""
+    return resolve_run_config(args, args.method)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -62,6 +31,8 @@ def run_train(args: argparse.Namespace) -> int:
         print(preset_listing(args.method))
         return 0
     cfg = resolve_config(args)
+    if args.print_config:
+        return print_config(cfg)
     out = args.out or f"runs/{cfg.preset}_seed{cfg.train.seed}"
     from mnistmax.families import family_of
 

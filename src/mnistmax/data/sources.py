@@ -21,6 +21,7 @@ import contextlib
 import functools
 import gzip
 import http.client
+import logging
 import math
 import shutil
 import ssl
@@ -56,14 +57,15 @@ __all__ = [
     "say",
 ]
 
+log = logging.getLogger(__name__)
 _CHUNK = 1 << 20  # 1 MiB per read: one progress-bar step
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
 def say(message: str, *, quiet: bool) -> None:
-    """Print a one-line status message to stderr unless ``quiet``."""
+    """Log a one-line status message (logger ``mnistmax.data.sources``) unless ``quiet``."""
     if not quiet:
-        print(f"mnistmax: {message}", file=sys.stderr, flush=True)
+        log.info("mnistmax: %s", message)
 
 
 class SourceUnavailable(DataError):

@@ -289,6 +289,12 @@ def fetch(
     return folder
 
 
+def is_ready(info: DatasetInfo, root: str | os.PathLike[str] | None = None) -> bool:
+    """Whether ``info``'s data can be loaded here without fetching: embedded in the package,
+    or fetched and verified (its stamp is present; no hashing)."""
+    return info.embedded or (dataset_dir(info.name, root) / STAMP_NAME).is_file()
+
+
 def _load_split(info: DatasetInfo, folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     if not info.embedded and not _stamp_ok(info, _read_stamp(folder)):
         raise _Unusable(

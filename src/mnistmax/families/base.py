@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from mnistmax.config import RunConfig
 from mnistmax.data.splits import Splits, labelled, load_splits
@@ -81,6 +82,23 @@ class Family:
     metrics: ClassVar[tuple[Metric, ...]] = ()
     #: Baselines its eval.json holds as ``baseline/<name>/<metric>``: name → label, in table order.
     baselines: ClassVar[Mapping[str, str]] = {}
+
+    #: The figures :meth:`figure` draws (``Run.plot(kind)``).
+    figure_kinds: ClassVar[tuple[str, ...]] = ("dashboard",)
+
+    def figure(self, run: Any, kind: str) -> Figure:
+        """Figure ``kind`` of ``run`` (a :class:`mnistmax.api.Run`); the base draws the training
+        dashboard from the per-epoch history."""
+        from mnistmax.viz.dashboard import training_dashboard
+
+        self._check_kind(kind)
+        return training_dashboard(run.history, title=run.path.name)
+
+    def _check_kind(self, kind: str) -> None:
+        if kind not in self.figure_kinds:
+            raise ConfigError(
+                f"figure {kind!r}: a {self.name} run draws {', '.join(self.figure_kinds)}"
+            )
 
     def report_metrics(self) -> tuple[Metric, ...]:
         """The report's columns for this family (default: :attr:`metrics`)."""
@@ -148,7 +166,7 @@ class Family:
         *,
         device: torch.device,
         splits: Splits,
-        started: float,
+        started: float | None,
         clock: Stopwatch,
         quiet: bool,
     ) -> dict[str, Any]:

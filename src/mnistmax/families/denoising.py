@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
+from matplotlib.figure import Figure
 
 from mnistmax.config import RunConfig
 from mnistmax.data.splits import Splits, per_class_subset
 from mnistmax.denoise.baselines import LABELS
 from mnistmax.denoise.evaluation import OWN_NOISE_PSNR, OWN_NOISE_SSIM
+from mnistmax.errors import ConfigError
 from mnistmax.families.base import FAMILIES, BaselineRef, Family, Tracer
 from mnistmax.io import write_json_atomic
 from mnistmax.methods.base import Method
@@ -92,7 +94,7 @@ class Denoising(Family):
         *,
         device: torch.device,
         splits: Splits,
-        started: float,
+        started: float | None,
         clock: Stopwatch,
         quiet: bool,
     ) -> dict[str, Any]:
@@ -101,6 +103,19 @@ class Denoising(Family):
         return evaluate_denoise_run(
             run.path, quiet=quiet, splits=splits, timings=clock.rounded(), started=started
         )
+
+    figure_kinds = ("dashboard", "psnr", "ssim")
+
+    def figure(self, run: Any, kind: str) -> Figure:
+        from mnistmax.denoise.figures import denoise_dashboard, metric_curves
+
+        self._check_kind(kind)
+        if kind == "dashboard":
+            return denoise_dashboard(run.history, title=run.path.name)
+        rows = run.metrics.get("details", {}).get("rows")
+        if not rows:
+            raise ConfigError(f"{run.path} is not evaluated yet: run.evaluate() first")
+        return metric_curves(rows, kind, title=f"{kind} vs intensity")
 
     def summary_lines(self, metrics: Mapping[str, Any]) -> list[str]:
         # Model against the best baseline at I = 0.5, per noise type.

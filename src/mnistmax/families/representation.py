@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from mnistmax.config import RunConfig
 from mnistmax.data.splits import Splits, per_class_subset
@@ -74,6 +75,24 @@ class Representation(Family):
         "random_init": "",
     }
 
+    figure_kinds = ("dashboard", "pca", "tsne", "umap")
+
+    def figure(self, run: Any, kind: str) -> Figure:
+        # A map of the test embeddings: ``eval.pca_per_class``-style fixed subset, 100 a class.
+        if kind == "dashboard":
+            return super().figure(run, kind)
+        self._check_kind(kind)
+        from mnistmax.data import catalog
+        from mnistmax.data.splits import per_class_subset
+        from mnistmax.viz.manifold import project_2d
+        from mnistmax.viz.projections import embedding_scatter
+
+        z, y = run.embed("test")
+        idx = per_class_subset(y, min(100, int(np.bincount(y).min())), seed=0)
+        coords = project_2d(z[idx], kind)
+        names = catalog.get(run.config.data.dataset).class_names
+        return embedding_scatter(coords, y[idx], names, title=f"{run.path.name}: {kind}")
+
     def report_metrics(self) -> tuple[Metric, ...]:
         # The built-in columns, then every metric declared with a function of frozen features
         # (the protocol computes those for each run and baseline).
@@ -129,7 +148,7 @@ class Representation(Family):
         *,
         device: torch.device,
         splits: Splits,
-        started: float,
+        started: float | None,
         clock: Stopwatch,
         quiet: bool,
     ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import inspect
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from mnistmax.eval.metric import feature_metrics
 from mnistmax.io import read_json, write_json_atomic
 from mnistmax.progress import progress
 from mnistmax.representation.protocol import pca_features, representation_metrics
+
+log = logging.getLogger(__name__)
 
 
 def _source_digest(*modules: str) -> str:
@@ -186,15 +189,16 @@ def baseline_metrics(
         tic = time.perf_counter()
         if not quiet:
             labels = ", ".join(b.label for b in missing)
-            print(
-                f"mnistmax: computing baselines for {cfg.data.dataset} ({labels}), once per "
-                f"machine; cached in {folder}",
-                flush=True,
+            log.info(
+                "mnistmax: computing baselines for %s (%s), once per machine; cached in %s",
+                cfg.data.dataset,
+                labels,
+                folder,
             )
         for b in progress(missing, quiet=quiet, desc="baselines", total=len(missing)):
             metrics = b.compute()
             write_json_atomic(folder / b.file_name, {"key": b.stored_key, "metrics": metrics})
             out |= {f"baseline/{b.name}/{k}": v for k, v in metrics.items()}
         if not quiet:
-            print(f"mnistmax: baselines computed in {time.perf_counter() - tic:.1f} s", flush=True)
+            log.info("mnistmax: baselines computed in %.1f s", time.perf_counter() - tic)
     return out

@@ -10,6 +10,7 @@ result as an uninterrupted run.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from mnistmax.train.precision import autocast, resolve_precision
 from mnistmax.train.runlog import RunDir
 from mnistmax.train.schedule import Scheduler
 from mnistmax.train.tensorboard import TensorBoardLog
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -391,7 +394,7 @@ def fit(
             tb.scalars(record, epoch * setup.steps)
         if not quiet:
             shown = {k: round(v, 4) for k, v in record.items() if isinstance(v, float)}
-            print(f"epoch {epoch}: {shown}", flush=True)
+            log.info("epoch %d: %s", epoch, shown)
     if tb is not None:
         tb.close()
     return FitResult(
