@@ -340,6 +340,8 @@ def run_chaos(
     deadline = time.monotonic() + timeout
     pending = list(events)
     while pending and time.monotonic() < deadline:
+        if all(p.poll() is not None for p in procs.values()):
+            break  # the study ended before every event was played
         time.sleep(rng.uniform(0.5, 2.5))
         if pending[0] == "restart" and restart is not None:
             restart()
