@@ -24,7 +24,13 @@ from study_helpers import (
 )
 
 from mnistmax.cli.main import main
-from mnistmax.studies.engine import load_stored_study
+from mnistmax.studies.engine import (
+    claim_next,
+    load_stored_study,
+    open_study,
+    setup_study,
+    unit_attrs,
+)
 from mnistmax.studies.spec import iter_units, load_spec
 from mnistmax.studies.storage import (
     StorageError,
@@ -93,6 +99,32 @@ def test_an_unreachable_server_is_one_sentence_and_exit_1(
     assert "is unreachable" in last and "Traceback" not in err and "s3cret" not in err
     with pytest.raises(StorageError, match="is unreachable"):  # the library's typed error
         open_storage(url)
+
+
+def test_a_second_queued_copy_of_a_taken_unit_is_failed_not_run(tmp_path: Path) -> None:
+    # A queueing write retried after its commit reached a restarting server leaves two waiting
+    # trials of one unit: the claim that meets the second one fails it and moves on.
+    url = default_storage_url(tmp_path)
+    spec = load_spec(tiny_spec(tmp_path, "dup", grid='triplet.miner = ["semi_hard"]'))
+    setup_study(spec, url)
+    h = open_study(spec, url)
+    with h.lock.hold():
+        first = claim_next(h)
+    assert first is not None
+    h.study.tell(first.trial, 0.5)
+    h.study.enqueue_trial(first.params, user_attrs=unit_attrs(first.cell, first.seed, first.params))
+    with h.lock.hold():
+        second = claim_next(h)
+        third = claim_next(h)
+    h.lock.close()
+    assert second is not None and second.unit != first.unit and third is None
+    states = [(t.user_attrs["unit"], t.state) for t in h.study.get_trials()]
+    assert states == [
+        (first.unit, TrialState.COMPLETE),
+        (second.unit, TrialState.RUNNING),
+        (first.unit, TrialState.FAIL),
+    ]
+    assert h.study.trials[2].user_attrs["error"] == "duplicate of a taken unit"
 
 
 # ---------------------------------------------------------------------------------------------

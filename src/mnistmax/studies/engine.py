@@ -514,7 +514,7 @@ def run_claim(
                 trial.report(v, step=epoch)
         h.study.tell(trial, value, state=TrialState.COMPLETE)
     except optuna.exceptions.UpdateFinishedTrialError:
-        if h.storage.get_trial(claim.trial_id).state == TrialState.COMPLETE:
+        if (h.rdb or h.storage).get_trial(claim.trial_id).state == TrialState.COMPLETE:
             return "COMPLETE", value, ""  # a retried tell whose first try had gone through
         # Declared stale while alive (a heartbeat longer than the grace period): the unit was
         # re-queued and its retry resumes this finished run folder, so nothing is lost.
