@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except MnistmaxError as exc:
         print(f"mnistmax: error: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_code", 2))  # bad input: 2; a failure such as storage: 1
     except KeyboardInterrupt:
         print(
             "mnistmax: interrupted; the run can be resumed with the same command.", file=sys.stderr

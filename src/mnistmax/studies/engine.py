@@ -14,8 +14,12 @@ guarantees the tests check:
 * a crashed trial is FAIL with its error (user attribute ``error``, traceback in the run
   folder's ``error.txt``); the study goes on;
 * a killed worker's trial stops heartbeating; after the grace period (3 heartbeats) a worker
-  marks it FAIL and enqueues the unit again (``lost`` counts this, at most :data:`MAX_LOST`),
-  and the retry resumes the same run folder from its last checkpoint;
+  marks it FAIL (optuna's ``fail_stale_trials``) and optuna's
+  ``RetryHeartbeatStaleTrialCallback`` enqueues the unit again (``lost`` counts this, at most
+  :data:`MAX_LOST`), and the retry resumes the same run folder from its last checkpoint;
+* workers may start together on a new database: creating the schema and the study runs under
+  :func:`~mnistmax.studies.storage.schema_lock`, and transient storage errors (a restarting
+  server, a busy SQLite file) are retried (:func:`~mnistmax.studies.storage.retry_transient`);
 * Ctrl-C (or SIGTERM) re-queues the running unit at once, so running the command again
   resumes it.
 """
@@ -28,6 +32,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -37,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mnistmax.errors import ConfigError, RunError
+from mnistmax.errors import ConfigError, MnistmaxError, RunError
 from mnistmax.io import read_json, write_json_atomic, write_text_atomic
 from mnistmax.studies.spec import (
     StudySpec,
@@ -54,6 +59,7 @@ from mnistmax.studies.storage import (
     default_storage_url,
     open_storage,
     redact,
+    schema_lock,
     study_dir,
     write_study_json,
 )
@@ -67,13 +73,15 @@ DEFAULT_HEARTBEAT_S = 30
 
 @dataclass
 class Handle:
-    """An open study: optuna study, its storage, its id in the storage, and the claim lock."""
+    """An open study: optuna study, its (cached) storage, its id in the storage, the claim
+    lock, and the RDB storage under the cache (for the heartbeat thread)."""
 
     study: Any
     storage: Any
     study_id: int
     lock: StudyLock
     spec: StudySpec
+    rdb: Any = None
 
 
 @dataclass
@@ -117,19 +125,20 @@ def open_study(spec: StudySpec, url: str, *, heartbeat_s: int | None = None) -> 
     import optuna
 
     _quiet_optuna()
-    storage = open_storage(url, heartbeat_s=heartbeat_s, on_stale=requeue_stale)
-    study = optuna.create_study(
-        storage=storage,
-        study_name=spec.name,
-        direction=optuna.study.StudyDirection[spec.objective.direction.upper()],
-        sampler=make_sampler(spec),
-        load_if_exists=True,
-    )
+    storage = open_storage(url, heartbeat_s=heartbeat_s, on_stale=RequeueLostUnit())
+    with schema_lock(url):  # two workers creating one study at once: one creates, one loads
+        study = optuna.create_study(
+            storage=storage,
+            study_name=spec.name,
+            direction=optuna.study.StudyDirection[spec.objective.direction.upper()],
+            sampler=make_sampler(spec),
+            load_if_exists=True,
+        )
     # The study wraps the RDBStorage in optuna's trial cache; claims must go through that
     # wrapper (as Study.ask does) or the study will not know the trials they claim.
     cached = study._storage
     study_id = cached.get_study_id_from_name(spec.name)
-    return Handle(study, cached, study_id, StudyLock(url, spec.name), spec)
+    return Handle(study, cached, study_id, StudyLock(url, spec.name), spec, storage)
 
 
 def load_stored_study(name: str, url: str) -> tuple[Any, StudySpec]:
@@ -202,7 +211,7 @@ def setup_study(
                         by_unit.setdefault(t.user_attrs["unit"], []).append(t)
                 for ts in by_unit.values():
                     if all(t.state == TrialState.FAIL for t in ts):
-                        _requeue(h.study, max(ts, key=lambda t: t.number), lost=0)
+                        _requeue(h.study, max(ts, key=lambda t: t.number), lost=0, history=[])
     finally:
         h.lock.close()
     if folder is not None:
@@ -211,32 +220,80 @@ def setup_study(
         write_json_atomic(folder / "spec.json", to_dict(spec))
 
 
-def _requeue(study: Any, trial: Any, *, lost: int) -> None:
-    params = dict(trial.params) or dict(trial.system_attrs.get("fixed_params", {}))
+def _unit_copy(trial: Any, *, lost: int) -> dict[str, Any]:
+    """The user attributes of a re-queued copy of ``trial``: its unit, and why it is a copy
+    (the worker, timings and errors of the first try stay with the first try)."""
     attrs = {k: trial.user_attrs[k] for k in UNIT_ATTRS if k in trial.user_attrs}
-    study.enqueue_trial(params, user_attrs=attrs | {"lost": lost, "retry_of": trial.number})
+    return attrs | {"lost": lost, "retry_of": trial.number}
 
 
-def requeue_stale(study: Any, trial: Any) -> None:
-    """Heartbeat-stale callback: re-queue a lost worker's unit (at most :data:`MAX_LOST` times).
+def _requeue(study: Any, trial: Any, *, lost: int, history: list[int] | None = None) -> None:
+    """Queue ``trial``'s unit again, the way optuna's stale-trial retry does (a WAITING copy
+    with its parameters and system attributes, so its retry history carries over) but
+    without counting a retry: Ctrl-C and ``--retry-failed`` (``history=[]`` resets it)."""
+    import optuna
 
-    Runs inside :func:`claim_next`, under the study lock, so one stale trial is re-queued once.
+    system = dict(trial.system_attrs)
+    if history is not None:
+        system["retry_history"] = history
+        system.pop("failed_trial", None)
+    study.add_trial(
+        optuna.create_trial(
+            state=optuna.trial.TrialState.WAITING,
+            params=trial.params,
+            distributions=trial.distributions,
+            user_attrs=_unit_copy(trial, lost=lost),
+            system_attrs=system,
+        )
+    )
+
+
+class RequeueLostUnit:
+    """Heartbeat-stale callback: optuna's ``RetryHeartbeatStaleTrialCallback`` (a WAITING copy
+    of the stale trial, at most :data:`MAX_LOST` times per unit, counted in the system
+    attribute ``retry_history``), keeping only the unit's identity and ``lost`` (the retry
+    count) as user attributes.
+
+    Runs inside :func:`claim_next`, under the study lock; optuna calls it only for the trial a
+    worker itself moved from RUNNING to FAIL, so one stale trial is re-queued once.
     """
-    if "unit" not in trial.user_attrs:
-        return  # died before it became a unit (between ask and its first attribute)
-    lost = int(trial.user_attrs.get("lost", 0)) + 1
-    if lost <= MAX_LOST:
-        _requeue(study, trial, lost=lost)
+
+    def __init__(self) -> None:
+        from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+        self._retry = RetryHeartbeatStaleTrialCallback(max_retry=MAX_LOST)
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        if "unit" not in trial.user_attrs:
+            return  # died before it became a unit (between ask and its first attribute)
+        lost = len(trial.system_attrs.get("retry_history", [])) + 1
+        trial.user_attrs = _unit_copy(trial, lost=lost)  # a deep copy, made by optuna
+        self._retry(study, trial)
 
 
 def _pop_waiting(h: Handle) -> tuple[Any, int] | None:
-    """Claim the oldest WAITING trial (call under the lock): ``(trial, trial_id)`` or None."""
+    """Claim the oldest WAITING trial (call under the lock): ``(trial, trial_id)`` or None.
+
+    A waiting trial whose unit is already complete or running is a duplicate (a queueing
+    write retried after its commit had reached a restarting server): it is failed, not run.
+    """
     import optuna
     from optuna.trial import TrialState
 
-    waiting = h.storage.get_all_trials(h.study_id, deepcopy=False, states=(TrialState.WAITING,))
+    trials = h.storage.get_all_trials(h.study_id, deepcopy=False)
+    taken = {
+        t.user_attrs.get("unit")
+        for t in trials
+        if t.state in (TrialState.COMPLETE, TrialState.RUNNING)
+    }
+    waiting = [t for t in trials if t.state == TrialState.WAITING]
     for t in sorted(waiting, key=lambda t: t.number):
         trial_id = h.storage.get_trial_id_from_study_id_trial_number(h.study_id, t.number)
+        if t.user_attrs.get("unit") in taken - {None}:
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                h.storage.set_trial_user_attr(trial_id, "error", "duplicate of a taken unit")
+                h.storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
+            continue
         # Optuna never calls a RUNNING trial without a heartbeat stale, so beat first: a worker
         # killed right after the claim still leaves a trial that goes stale.
         if h.storage.get_heartbeat_interval() is not None:
@@ -291,7 +348,13 @@ def claim_next(h: Handle) -> Claim | None:
 
 
 class Heartbeat:
-    """Records a trial's heartbeat every ``interval`` seconds from a thread, while training."""
+    """Records a trial's heartbeat every ``interval`` seconds from a thread, while training.
+
+    Not optuna's heartbeat thread: that one dies at the first database error, and a trial whose
+    beats stop while it trains is declared stale and trained a second time in parallel. This
+    one outlives errors and, after a failed beat, tries again within a second (not after a
+    backoff) so that a server restart costs the trial no more than the restart itself.
+    """
 
     def __init__(self, storage: Any, trial_id: int, interval: float) -> None:
         self._storage, self._trial_id, self._interval = storage, trial_id, interval
@@ -299,10 +362,14 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._beat, daemon=True)
 
     def _beat(self) -> None:
+        beat = getattr(self._storage, "record_heartbeat_once", self._storage.record_heartbeat)
         while True:
-            with contextlib.suppress(Exception):  # a database hiccup: the next beat retries
-                self._storage.record_heartbeat(self._trial_id)
-            if self._stop.wait(self._interval):
+            wait = self._interval
+            try:
+                beat(self._trial_id)
+            except Exception:  # a database hiccup: beat again soon
+                wait = min(self._interval, 1.0)
+            if self._stop.wait(wait):
                 return
 
     def __enter__(self) -> Heartbeat:
@@ -416,7 +483,7 @@ def run_claim(
         trial.set_user_attr("resumed_from_epoch", resumed)
     tic = time.perf_counter()
     try:
-        with Heartbeat(h.storage, claim.trial_id, heartbeat_s):
+        with Heartbeat(h.rdb or h.storage, claim.trial_id, heartbeat_s):
             cfg = spec.run_config(claim.params, claim.seed, data_root)
             result = train_unit(cfg, run_dir, evaluate=spec.evaluate)
             value, extras, curve = read_results(run_dir, spec, result or None)
@@ -447,6 +514,8 @@ def run_claim(
                 trial.report(v, step=epoch)
         h.study.tell(trial, value, state=TrialState.COMPLETE)
     except optuna.exceptions.UpdateFinishedTrialError:
+        if (h.rdb or h.storage).get_trial(claim.trial_id).state == TrialState.COMPLETE:
+            return "COMPLETE", value, ""  # a retried tell whose first try had gone through
         # Declared stale while alive (a heartbeat longer than the grace period): the unit was
         # re-queued and its retry resumes this finished run folder, so nothing is lost.
         return "LOST", value, "another worker declared this trial stale and re-queued it"
@@ -559,6 +628,9 @@ def _worker_main(
         )
     except KeyboardInterrupt:
         raise SystemExit(130) from None
+    except MnistmaxError as exc:  # one sentence, as the command line prints it
+        print(f"mnistmax: error: [{worker}] {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(int(getattr(exc, "exit_code", 2))) from None
 
 
 def cpu_cores() -> int:
