@@ -43,18 +43,22 @@ def test_computed_once_then_read_from_the_cache(
     mini: tuple[RunConfig, Splits],
     calls: list[int],
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="mnistmax")
     cfg, splits = mini
     cfg = _root(cfg, tmp_path)
     first = evaluate.baseline_metrics(cfg, splits, torch.device("cpu"), quiet=False)
     assert len(calls) == 3  # raw pixels, PCA-50, random init
-    out = capsys.readouterr()
-    assert "computing baselines for mnist-mini" in out.out and "baselines computed in" in out.out
+    out = caplog.text
+    assert "computing baselines for mnist-mini" in out and "baselines computed in" in out
+    caplog.clear()
     assert len(list((tmp_path / "baselines").glob("*.json"))) == 3
     again = evaluate.baseline_metrics(cfg, splits, torch.device("cpu"), quiet=False)
     assert again == first and len(calls) == 3
-    assert "computing" not in capsys.readouterr().out
+    assert "computing" not in caplog.text
     assert set(first) == {
         "baseline/raw_pixels/knn@20",
         "baseline/pca50/knn@20",

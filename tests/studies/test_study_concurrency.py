@@ -55,7 +55,7 @@ def units_of(spec_path: Path) -> set[str]:
 
 
 def test_transient_errors_are_retried_with_one_line_each(
-    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
@@ -68,7 +68,7 @@ def test_transient_errors_are_retried_with_one_line_each(
         return "done"
 
     assert retry_transient(flaky, "sqlite:////tmp/x.db", budget_s=30) == "done"
-    lines = capsys.readouterr().err.splitlines()
+    lines = [r.getMessage() for r in caplog.records if r.name == "mnistmax.studies.storage"]
     assert len(calls) == 3 and len(lines) == 2
     assert all("database is locked; retry" in line for line in lines), lines
 

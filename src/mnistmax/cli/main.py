@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from mnistmax import __version__
+from mnistmax import __version__, logs
 
 # Modules under mnistmax.cli that register sub-commands, in help order.
 COMMAND_MODULES = (
@@ -52,26 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Lines(logging.Handler):
-    """The CLI's handler: each record as its message, one line on stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            print(self.format(record), file=sys.stderr, flush=True)
-        except Exception:  # a closed stream must not end the command
-            self.handleError(record)
-
-
-def configure_logging(level: int) -> None:
-    """Show the library's ``mnistmax.*`` log records at ``level`` and above on stderr. The CLI
-    calls this; the library itself never configures logging (a notebook keeps its own)."""
-    logger = logging.getLogger("mnistmax")
-    for handler in [h for h in logger.handlers if isinstance(h, _Lines)]:
-        logger.removeHandler(handler)
-    logger.addHandler(_Lines())
-    logger.setLevel(level)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code: 0 done, 2 bad usage or config (one sentence),
     1 a runtime failure, 130 interrupted (Ctrl-C or SIGTERM; the run resumes)."""
@@ -83,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     quiet = args.log_quiet or getattr(args, "quiet", False)
-    configure_logging(logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO)
+    logs.configure(logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO)
     try:
         return int(args.func(args) or 0)
     except MnistmaxError as exc:

@@ -27,6 +27,7 @@ guarantees the tests check:
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import multiprocessing
 import os
@@ -36,12 +37,12 @@ import sys
 import threading
 import time
 import traceback
-import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mnistmax import logs
 from mnistmax.errors import ConfigError, MnistmaxError, RunError
 from mnistmax.io import read_json, write_json_atomic, write_text_atomic
 from mnistmax.studies.spec import (
@@ -63,6 +64,8 @@ from mnistmax.studies.storage import (
     study_dir,
     write_study_json,
 )
+
+log = logging.getLogger(__name__)
 
 #: Times a unit is re-queued after its worker was lost before it is left failed.
 MAX_LOST = 3
@@ -96,14 +99,6 @@ class Claim:
     params: dict[str, Value]
 
 
-def _quiet_optuna() -> None:
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
-
-
 def make_sampler(spec: StudySpec, index: int = 0) -> Any:
     """TPE or random sampler, seeded by the spec's seed and the index of the cell it samples.
 
@@ -124,7 +119,6 @@ def open_study(spec: StudySpec, url: str, *, heartbeat_s: int | None = None) -> 
     """Create or load the optuna study of ``spec`` in ``url``."""
     import optuna
 
-    _quiet_optuna()
     storage = open_storage(url, heartbeat_s=heartbeat_s, on_stale=RequeueLostUnit())
     with schema_lock(url):  # two workers creating one study at once: one creates, one loads
         study = optuna.create_study(
@@ -145,7 +139,6 @@ def load_stored_study(name: str, url: str) -> tuple[Any, StudySpec]:
     """An existing study and the spec stored in it (for ``status`` and ``report``)."""
     import optuna
 
-    _quiet_optuna()
     storage = open_storage(url)
     try:
         study = optuna.load_study(study_name=name, storage=storage)
@@ -334,7 +327,9 @@ def claim_next(h: Handle) -> Claim | None:
         return None
     index = len({t.user_attrs["cell"] for t in trials if "cell" in t.user_attrs})
     h.study.sampler = make_sampler(spec, index)
-    trial = h.study.ask()
+    with warnings.catch_warnings():  # our own heartbeat thread beats outside Study.optimize
+        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed")
+        trial = h.study.ask()
     trial_id = h.storage.get_trial_id_from_study_id_trial_number(h.study_id, trial.number)
     if h.storage.get_heartbeat_interval() is not None:
         h.storage.record_heartbeat(trial_id)
@@ -386,29 +381,14 @@ class Heartbeat:
 
 
 def flat_metrics(result: Mapping[str, Any]) -> dict[str, float]:
-    """Numbers of an ``eval.json`` by key: top-level numbers, ``train`` numbers, and for
-    denoisers ``test/psnr@0.5``, ``test/psnr_gain@0.5``, ``test/ssim_gain@0.5`` (means over
-    the noise types at intensity 0.5) and ``test/<noise>/psnr@0.5``."""
-    out: dict[str, float] = {}
-
-    def take(d: Mapping[str, Any]) -> None:
-        for k, v in d.items():
-            if isinstance(v, int | float) and not isinstance(v, bool):
-                out[k] = float(v)
-
-    take(result)
-    if isinstance(result.get("train"), dict):
-        take(result["train"])
-    at = (
-        result.get("summary", {}).get("at_0.5") if isinstance(result.get("summary"), dict) else None
-    )
-    if isinstance(at, dict) and at:
-        for noise, r in at.items():
-            out[f"test/{noise}/psnr@0.5"] = float(r["model_psnr"])
-        for key, name in (("model_psnr", "psnr"), ("psnr_gain", "psnr_gain")):
-            out[f"test/{name}@0.5"] = sum(float(r[key]) for r in at.values()) / len(at)
-        out["test/ssim_gain@0.5"] = sum(float(r["ssim_gain"]) for r in at.values()) / len(at)
-    return out
+    """The numbers of an ``eval.json`` by key (one schema for every family,
+    :mod:`mnistmax.eval.schema`: denoisers write ``test/psnr@0.5``, ``test/<noise>/psnr@0.5``
+    and the gains as metric keys too)."""
+    return {
+        k: float(v)
+        for k, v in result.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
 
 
 def read_results(
@@ -579,9 +559,14 @@ def run_worker(
                 if not quiet:
                     done, total = unit_progress(h.study, spec)
                     shown = f"{spec.objective.metric}={value:.4f}" if value is not None else error
-                    print(
-                        f"[{worker}] {claim.unit}: {state} {shown} ({done}/{total or '?'} units done)",
-                        flush=True,
+                    log.info(
+                        "[%s] %s: %s %s (%d/%s units done)",
+                        worker,
+                        claim.unit,
+                        state,
+                        shown,
+                        done,
+                        total or "?",
                     )
     finally:
         h.lock.close()
@@ -615,6 +600,7 @@ def _worker_main(
     worker: str,
     threads: int,
 ) -> None:
+    logs.configure(logging.WARNING if quiet else logging.INFO)  # this process is ours
     try:
         run_worker(
             spec,

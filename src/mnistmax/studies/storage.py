@@ -35,9 +35,9 @@ import contextlib
 import datetime as _dt
 import functools
 import hashlib
+import logging
 import os
 import random
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -46,6 +46,8 @@ from typing import Any, TypeVar
 
 from mnistmax.errors import ConfigError, MnistmaxError
 from mnistmax.io import read_json, write_json_atomic
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ROOT = "runs/studies"
 DIALECTS = ("sqlite", "postgresql")
@@ -215,11 +217,14 @@ def retry_transient(
                     "the same command again"
                 ) from None
             attempt += 1
-            print(
-                f"mnistmax: storage {redact(url)}: {error_line(exc)}; retry {attempt} in "
-                f"{delay:.1f} s ({waited:.0f} of {budget:.0f} s)",
-                file=sys.stderr,
-                flush=True,
+            log.warning(
+                "mnistmax: storage %s: %s; retry %d in %.1f s (%.0f of %.0f s)",
+                redact(url),
+                error_line(exc),
+                attempt,
+                delay,
+                waited,
+                budget,
             )
             time.sleep(delay * random.uniform(1.0, 1.5))
             delay = min(2 * delay, 8.0)
