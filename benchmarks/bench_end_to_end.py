@@ -31,7 +31,7 @@ from statistics import median
 from typing import Any
 
 from mnistmax.data.store import data_root
-from mnistmax.presets import get_preset
+from mnistmax.recipes import get_preset
 
 
 def run_once(preset: str, seed: int, out: Path, env: dict[str, str]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from bench_ssl import throughput  # benchmarks/ is on sys.path when run as a scr
 
 from mnistmax.eval.embed import fused_for_inference
 from mnistmax.models.encoders import build_encoder
-from mnistmax.train.precision import bf16_native
+from mnistmax.training.precision import bf16_native
 
 BATCHES = (64, 128, 256, 512, 1024)
 MODELS = ("seed_cnn", "conv_small")

@@ -53,8 +53,8 @@ def throughput(
     from mnistmax.config import ModelConfig, RunConfig
     from mnistmax.methods import build_method
     from mnistmax.models.encoders import build_encoder
-    from mnistmax.presets.ssl import METHOD_SSL
-    from mnistmax.train.precision import autocast
+    from mnistmax.recipes.ssl import METHOD_SSL
+    from mnistmax.training.precision import autocast
 
     cpu = torch.device("cpu")
 

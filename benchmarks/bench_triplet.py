@@ -36,7 +36,7 @@ from mnistmax.config import apply_overrides
 from mnistmax.families import train_run
 from mnistmax.losses.triplet import triplet_loss
 from mnistmax.models.encoders import build_encoder
-from mnistmax.presets import get_preset
+from mnistmax.recipes import get_preset
 
 
 def bare_rate(batch: int = 192, steps: int = 60, warmup: int = 10) -> float:

@@ -7,7 +7,7 @@ The Python API (``docs/api.md``)::
 
     import mnistmax
 
-    run = mnistmax.train("triplet_quick", overrides={"train.epochs": 2})
+    run = mnistmax.training("triplet_quick", overrides={"train.epochs": 2})
     print(run.metrics["test/knn@20"])
     features, labels = run.embed("test")
     run.plot("umap")
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from mnistmax.version import __version__
 
 if TYPE_CHECKING:
     from mnistmax.api import Run, datasets, load, presets, train

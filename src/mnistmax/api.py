@@ -4,7 +4,7 @@ The CLI is a thin layer over the same calls. Nothing here changes global state: 
 ``matplotlib.figure.Figure`` objects (no pyplot, no backend switch), messages go to the
 ``mnistmax`` logger, and a run's progress bars and lines are silenced with ``quiet=True``.
 
->>> run = mnistmax.train("triplet_quick", overrides={"train.epochs": 2})
+>>> run = mnistmax.training("triplet_quick", overrides={"train.epochs": 2})
 >>> run.metrics["test/knn@20"]
 >>> features, labels = run.embed("test")
 >>> run.plot("umap")
@@ -75,7 +75,7 @@ class Run:
     @property
     def config(self) -> RunConfig:
         """The resolved config the run was trained with."""
-        from mnistmax.train.runlog import RunDir
+        from mnistmax.training.runlog import RunDir
 
         return RunDir(self.path).config()
 
@@ -88,7 +88,7 @@ class Run:
     @property
     def history(self) -> list[dict[str, Any]]:
         """One record per trained epoch (losses, validation metrics, learning rate)."""
-        from mnistmax.train.runlog import RunDir
+        from mnistmax.training.runlog import RunDir
 
         return [r for r in RunDir(self.path).read_metrics() if r.get("kind") == "epoch"]
 
@@ -102,8 +102,8 @@ class Run:
     @functools.cached_property
     def method(self) -> Method:
         """The trained method (best checkpoint, chosen on validation), in eval mode, on CPU."""
-        from mnistmax.train.loop import load_method
-        from mnistmax.train.runlog import RunDir
+        from mnistmax.training.loop import load_method
+        from mnistmax.training.runlog import RunDir
 
         method, _ = load_method(RunDir(self.path), "best", "cpu")
         return method
@@ -156,7 +156,7 @@ class Run:
 
         from mnistmax.data.splits import load_splits
         from mnistmax.timing import Stopwatch
-        from mnistmax.train.runlog import RunDir
+        from mnistmax.training.runlog import RunDir
 
         device = torch.device("cpu")
         return self.family.evaluate(
@@ -191,7 +191,7 @@ def train(
         ConfigError: Unknown preset, bad override, or a folder holding another run.
     """
     from mnistmax.families import train_run
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     cfg = apply_overrides(get_preset(preset), _override_strings(overrides))
     cfg = replace(cfg, train=replace(cfg.train, seed=seed))
@@ -210,7 +210,7 @@ def load(path: str | Path) -> Run:
 
 def presets(method: str | None = None) -> dict[str, str]:
     """Preset names (of ``method``, or all) with the line that says what each is for."""
-    from mnistmax.presets import preset_about, preset_names
+    from mnistmax.recipes import preset_about, preset_names
 
     return {name: preset_about(name) for name in preset_names(method)}
 

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from mnistmax.config import RunConfig
-from mnistmax.presets import get_preset, preset_names
+from mnistmax.recipes import get_preset, preset_names
 
 SNAPSHOT = Path(__file__).with_name("presets_snapshot.json")
 # eval.json keys that measure the machine, not the behaviour.

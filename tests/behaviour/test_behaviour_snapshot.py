@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from tests.behaviour.snapshot import SNAPSHOT, run_preset, snapshot_config
 
-from mnistmax.presets import preset_names
+from mnistmax.recipes import preset_names
 
 RECORDED: dict[str, Any] = json.loads(SNAPSHOT.read_text())
 HOW = "if the change is deliberate, record it again: see tests/behaviour/snapshot.py"

@@ -10,7 +10,7 @@ import torch
 
 from mnistmax.cli.main import main
 from mnistmax.config_file import from_toml, to_toml
-from mnistmax.presets import get_preset, preset_names
+from mnistmax.recipes import get_preset, preset_names
 
 
 @pytest.mark.parametrize("name", preset_names())

@@ -9,7 +9,7 @@ import pytest
 
 from mnistmax.config import RunConfig, apply_overrides, run_config_from_dict
 from mnistmax.errors import ConfigError
-from mnistmax.presets import get_preset, preset_names
+from mnistmax.recipes import get_preset, preset_names
 
 
 def test_overrides_are_typed_and_leave_the_original_alone() -> None:
@@ -68,7 +68,7 @@ def test_every_method_has_one_default_preset(capsys: pytest.CaptureFixture[str])
 
     from mnistmax.cli.main import main
     from mnistmax.methods import METHOD_MODULES, METHODS
-    from mnistmax.presets import default_preset, preset_about
+    from mnistmax.recipes import default_preset, preset_about
 
     for module in METHOD_MODULES:
         importlib.import_module(module)

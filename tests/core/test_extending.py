@@ -18,7 +18,7 @@ from mnistmax.eval.metric import METRICS, Metric
 from mnistmax.families import train_run
 from mnistmax.methods import METHODS
 from mnistmax.methods.ssl import SSLMethod
-from mnistmax.presets import PRESETS, Preset, get_preset
+from mnistmax.recipes import PRESETS, Preset, get_preset
 from mnistmax.report import build_report
 
 

@@ -11,7 +11,17 @@ from pathlib import Path
 import mnistmax
 
 SRC = Path(mnistmax.__file__).parent
-FOUNDATION = {"config", "errors", "io", "registry", "progress", "timing", "device", "logs"}
+FOUNDATION = {
+    "config",
+    "errors",
+    "io",
+    "registry",
+    "progress",
+    "timing",
+    "device",
+    "logs",
+    "version",
+}
 PACKAGES = sorted(p.parent.name for p in SRC.glob("*/__init__.py"))
 
 
@@ -55,6 +65,6 @@ def test_every_package_keeps_to_what_it_may_import() -> None:
 
 
 def test_the_check_reads_the_docstrings() -> None:
-    assert declared("presets") == set()
+    assert declared("recipes") == set()
     assert declared("cli") is None
-    assert "eval" in (declared("train") or set())
+    assert "eval" in (declared("training") or set())

@@ -1,6 +1,6 @@
 """Dispatch goes through the registries, never through a method's or family's name.
 
-Outside the packages that define methods, families and presets, no code may compare a value with
+Outside the packages that define methods, families and presets (``recipes/``), no code may compare a value with
 a registered method or family name (``cfg.method == "denoise"``, ``m in ("triplet", "supcon")``)
 nor keep a hand-made list of several of them (``METHOD_ORDER = ("triplet", "simclr", ...)``):
 such code is what a new method would have to find and edit.
@@ -17,7 +17,7 @@ from mnistmax.methods import method_names
 
 SRC = Path(mnistmax.__file__).parent
 #: Where names are defined: each method, family and preset registers itself under its name.
-OWNERS = ("methods", "families", "presets")
+OWNERS = ("methods", "families", "recipes")
 
 
 def _names() -> set[str]:

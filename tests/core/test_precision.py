@@ -17,9 +17,9 @@ from mnistmax.eval.embed import embed, fused_for_inference
 from mnistmax.families import train_run
 from mnistmax.methods import build_method
 from mnistmax.models.encoders import ENCODERS, build_encoder
-from mnistmax.presets import get_preset
-from mnistmax.train import precision as P
-from mnistmax.train.loop import _identity
+from mnistmax.recipes import get_preset
+from mnistmax.training import precision as P
+from mnistmax.training.loop import _identity
 
 CPU = torch.device("cpu")
 

@@ -7,7 +7,7 @@ import math
 import torch
 
 from mnistmax.config import TrainConfig
-from mnistmax.train.schedule import Scheduler, lr_factor
+from mnistmax.training.schedule import Scheduler, lr_factor
 
 
 def test_cosine_with_warmup() -> None:

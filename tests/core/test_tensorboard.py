@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mnistmax.config import apply_overrides
 from mnistmax.families import train_run
-from mnistmax.presets import get_preset
+from mnistmax.recipes import get_preset
 
 
 def _tags(logdir: Path) -> dict[str, list[str]]:
@@ -41,7 +41,7 @@ def test_tensorboard_run_writes_scalars_images_and_projector(tmp_path: Path) -> 
 def test_tensorboard_flag_does_not_change_the_training_identity() -> None:
     from dataclasses import asdict
 
-    from mnistmax.train.loop import _identity
+    from mnistmax.training.loop import _identity
 
     cfg = get_preset("triplet_quick")
     on = apply_overrides(cfg, ["train.tensorboard=true"])

@@ -15,8 +15,8 @@ from PIL import Image
 from mnistmax.cli.main import main
 from mnistmax.config import apply_overrides
 from mnistmax.families import train_run
-from mnistmax.presets import get_preset
-from mnistmax.train.checkpoint import load_checkpoint
+from mnistmax.recipes import get_preset
+from mnistmax.training.checkpoint import load_checkpoint
 
 TIMING = ("train_seconds", "train_img_per_s")
 

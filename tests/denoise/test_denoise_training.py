@@ -16,9 +16,9 @@ from mnistmax.errors import ConfigError
 from mnistmax.eval.denoise_metrics import set_psnr
 from mnistmax.eval.schema import problems
 from mnistmax.methods import build_method
-from mnistmax.presets import get_preset
-from mnistmax.train.loop import fit
-from mnistmax.train.runlog import RunDir
+from mnistmax.recipes import get_preset
+from mnistmax.training.loop import fit
+from mnistmax.training.runlog import RunDir
 
 ARCHS = ["conv_ae", "unet", "residual", "attention", "vae"]
 # The pure bottleneck autoencoders start far from the identity and need a wider, longer run.

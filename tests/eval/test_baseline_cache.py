@@ -13,7 +13,7 @@ import mnistmax.representation.baselines as evaluate
 from mnistmax.config import RunConfig
 from mnistmax.data import catalog
 from mnistmax.data.splits import Splits, load_splits
-from mnistmax.presets import get_preset
+from mnistmax.recipes import get_preset
 
 
 @pytest.fixture(scope="module")

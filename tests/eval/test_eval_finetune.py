@@ -115,7 +115,7 @@ def mini_splits() -> Splits:
 def _briefly_pretrained_simclr(splits: Splits) -> nn.Module:
     """conv_small trained with SimCLR for 15 steps of 64 images (labels unused)."""
     from mnistmax.methods import build_method
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     cfg = get_preset("simclr_quick")
     torch.manual_seed(0)
@@ -160,7 +160,7 @@ def test_eval_command_adds_finetune_keys(tmp_path: Path, monkeypatch: pytest.Mon
     """``mnistmax eval RUN --finetune --set eval.X=Y`` on a tiny run writes the new keys."""
     from mnistmax.cli.main import main
     from mnistmax.families import train_run
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     monkeypatch.setenv("MNISTMAX_DATA", str(tmp_path / "data"))
     cfg = get_preset("simclr_quick")

@@ -99,7 +99,7 @@ def test_build_mlp_spec() -> None:
 def test_byol_target_is_ema_and_outside_the_optimizer(
     mini_batch: tuple[torch.Tensor, torch.Tensor],
 ) -> None:
-    from mnistmax.train.loop import build_optimizer
+    from mnistmax.training.loop import build_optimizer
 
     cfg = tiny_cfg("byol")
     method = build_method(cfg)
@@ -157,7 +157,7 @@ def test_swav_freezes_prototypes_early(mini_batch: tuple[torch.Tensor, torch.Ten
 
 
 def test_every_ssl_method_has_quick_and_standard_presets() -> None:
-    from mnistmax.presets import get_preset, preset_methods
+    from mnistmax.recipes import get_preset, preset_methods
 
     assert set(SSL_METHODS) <= set(preset_methods())
     for name in SSL_METHODS:
@@ -192,7 +192,7 @@ def test_ssl_overrides_parse() -> None:
 )
 def test_fit_smoke_through_shared_loop(name: str, tmp_path: Path) -> None:
     from mnistmax.families import train_run
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     cfg = get_preset(f"{name}_quick")
     cfg = replace(
@@ -223,7 +223,7 @@ def test_quick_preset_runs_and_learns(name: str, tmp_path: Path) -> None:
     import time
 
     from mnistmax.families import train_run
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     tic = time.perf_counter()
     metrics = train_run(get_preset(f"{name}_quick"), tmp_path / name, quiet=True)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from mnistmax.config import apply_overrides
-from mnistmax.presets import get_preset
+from mnistmax.recipes import get_preset
 
 # A review budget small enough for a test: three methods, a few steps each.
 _TINY_EVAL = (

@@ -110,7 +110,7 @@ def test_denoise_row_reads_an_old_eval_json_sweep_at_half_intensity(tmp_path: Pa
 def test_parameters_are_counted_from_the_method(tmp_path: Path) -> None:
     from mnistmax.config import apply_overrides
     from mnistmax.methods import build_method
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     fake_run(tmp_path / "a", metrics=_triplet_metrics(0.9))
     fake_run(tmp_path / "b", overrides=["model.embed_dim=32"], metrics=_triplet_metrics(0.9))

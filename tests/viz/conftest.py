@@ -12,7 +12,7 @@ import pytest
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """simclr_quick cut to 3 epochs x 2 steps; its last checkpoint holds a 4-frame trace."""
     from mnistmax.families import train_run
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     cfg = get_preset("simclr_quick")
     cfg = replace(

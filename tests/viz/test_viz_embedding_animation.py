@@ -106,7 +106,7 @@ def test_load_trace_rejects_missing_and_malformed(tmp_path: Path) -> None:
 def test_trace_falls_back_to_the_last_checkpoint(tiny_run: Path) -> None:
     from mnistmax.data.splits import load_splits
     from mnistmax.families.representation import trace_indices
-    from mnistmax.train.runlog import RunDir
+    from mnistmax.training.runlog import RunDir
 
     tr = load_trace(tiny_run)
     assert tr.trace.shape[:2] == (4, 60)  # init + 3 epochs, 6 digits of each class

@@ -104,7 +104,7 @@ def resolve_run_config(args: argparse.Namespace, method: str) -> Any:
 
     from mnistmax.config import apply_overrides
     from mnistmax.errors import ConfigError
-    from mnistmax.presets import default_preset, get_preset
+    from mnistmax.recipes import default_preset, get_preset
 
     if args.config is not None:
         from mnistmax.config_file import read_config
@@ -135,7 +135,7 @@ def print_config(cfg: Any) -> int:
 def load_run(args: argparse.Namespace) -> Any:
     """``(RunDir, device)`` of the run folder ``args.run`` (one clear error if it is not one)."""
     from mnistmax.device import resolve_device
-    from mnistmax.train.runlog import RunDir
+    from mnistmax.training.runlog import RunDir
 
     run = RunDir(args.run)
     run.config()  # clear error if not a run folder

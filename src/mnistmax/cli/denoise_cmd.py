@@ -91,7 +91,7 @@ def resolve_denoise_config(args: argparse.Namespace) -> Any:
 def run_denoise_train(args: argparse.Namespace) -> int:
     """Handler of ``mnistmax denoise train``."""
     if args.list_presets:
-        from mnistmax.presets import preset_listing
+        from mnistmax.recipes import preset_listing
 
         print(preset_listing("denoise"))
         return 0

@@ -22,7 +22,7 @@ def run_embed(args: argparse.Namespace) -> int:
     from mnistmax.data.splits import load_splits
     from mnistmax.eval.embed import embed
     from mnistmax.representation.evaluation import save_embeddings
-    from mnistmax.train.loop import load_method
+    from mnistmax.training.loop import load_method
 
     run, device = load_run(args)
     method, cfg = load_method(run, "best", device)

@@ -12,7 +12,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from mnistmax import __version__, logs
+from mnistmax.logs import configure as configure_logs
+from mnistmax.version import __version__
 
 # Modules under mnistmax.cli that register sub-commands, in help order.
 COMMAND_MODULES = (
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     quiet = args.log_quiet or getattr(args, "quiet", False)
-    logs.configure(logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO)
+    configure_logs(logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO)
     try:
         return int(args.func(args) or 0)
     except MnistmaxError as exc:

@@ -10,7 +10,7 @@ from mnistmax.cli.common import add_run_options, print_config, resolve_run_confi
 
 def register(sub: Any) -> None:
     """Add ``train``."""
-    from mnistmax.presets import preset_methods
+    from mnistmax.recipes import preset_methods
 
     p = sub.add_parser("train", help="train a method (resumes an interrupted run in --out)")
     p.add_argument("method", choices=preset_methods(), help="method to train")
@@ -26,7 +26,7 @@ def resolve_config(args: argparse.Namespace) -> Any:
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``mnistmax train``."""
     if args.list_presets:
-        from mnistmax.presets import preset_listing
+        from mnistmax.recipes import preset_listing
 
         print(preset_listing(args.method))
         return 0

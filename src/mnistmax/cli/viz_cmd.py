@@ -81,7 +81,7 @@ def _viz_map(args: argparse.Namespace, run: Any, device: Any) -> Path:
 
     from mnistmax.data.splits import load_splits, stratified_carve
     from mnistmax.eval.embed import embed
-    from mnistmax.train.loop import load_method
+    from mnistmax.training.loop import load_method
     from mnistmax.viz.dashboard import save_figure
     from mnistmax.viz.embedding_animation import KIND_NAMES
     from mnistmax.viz.manifold import project_2d
@@ -145,7 +145,7 @@ def _viz_neighbors(args: argparse.Namespace, run: Any, device: Any) -> Path:
     from mnistmax.augment.preview import pick_examples
     from mnistmax.data.splits import load_splits
     from mnistmax.eval.embed import embed
-    from mnistmax.train.loop import load_method
+    from mnistmax.training.loop import load_method
     from mnistmax.viz.dashboard import save_figure
     from mnistmax.viz.neighbors import nearest_neighbors, neighbor_grid
 

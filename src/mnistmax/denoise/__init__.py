@@ -1,6 +1,6 @@
 """Denoising autoencoders end to end: training runner, reference classifier, evaluation sweep
 against classical baselines, and figures (see ``mnistmax denoise``); the presets live in
-:mod:`mnistmax.presets.denoise`.
+:mod:`mnistmax.recipes.denoise`.
 
-May import: data, eval, methods, noise, train, viz. Imported by the denoising family and the CLI.
+May import: data, eval, methods, noise, training, viz. Imported by the denoising family and the CLI.
 """

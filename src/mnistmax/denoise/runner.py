@@ -34,8 +34,8 @@ from mnistmax.io import write_json_atomic, write_text_atomic
 from mnistmax.methods import method_class
 from mnistmax.methods.denoise import DenoiseMethod, prepare_clean
 from mnistmax.noise import build_noise
-from mnistmax.train.checkpoint import load_checkpoint
-from mnistmax.train.runlog import RunDir
+from mnistmax.training.checkpoint import load_checkpoint
+from mnistmax.training.runlog import RunDir
 
 
 def check_config(cfg: RunConfig) -> None:
@@ -72,7 +72,7 @@ def evaluate_denoise_run(
         started: ``time.perf_counter()`` when the pipeline started: adds ``wall_seconds``.
     """
     from mnistmax.denoise.classifier import load_or_train_classifier
-    from mnistmax.train.loop import load_method
+    from mnistmax.training.loop import load_method
 
     run = RunDir(path)
     if not run.best_checkpoint.exists():

@@ -8,7 +8,7 @@ Every run goes through one pipeline, :meth:`Family.train`. ``mnistmax train``, `
 train``, ``review``, the study engine and the report ask :func:`family_of` instead of comparing
 a method's name; each method class names its family (``Method.family``).
 
-May import: data, denoise, eval, methods, noise, representation, train, viz. Imported by
+May import: data, denoise, eval, methods, noise, representation, training, viz. Imported by
 the application layer (review, studies, report, CLI).
 """
 

@@ -35,8 +35,8 @@ from mnistmax.eval.metric import Metric
 from mnistmax.methods.base import Method
 from mnistmax.registry import Registry
 from mnistmax.timing import Stopwatch, format_timings
-from mnistmax.train.loop import FitResult, fit
-from mnistmax.train.runlog import RunDir
+from mnistmax.training.loop import FitResult, fit
+from mnistmax.training.runlog import RunDir
 
 # Modules that register families; imported on first look-up, like the methods.
 FAMILY_MODULES = ("mnistmax.families.representation", "mnistmax.families.denoising")
@@ -227,7 +227,7 @@ class Family:
             else {}
         )
         if cfg.train.tensorboard:
-            from mnistmax.train.tensorboard import log_run_outputs
+            from mnistmax.training.tensorboard import log_run_outputs
 
             log_run_outputs(run.path, cfg.train.epochs)
         return metrics

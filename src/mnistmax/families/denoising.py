@@ -21,8 +21,8 @@ from mnistmax.methods.base import Method
 from mnistmax.methods.denoise import DenoiseMethod, prepare_clean
 from mnistmax.noise import build_noise
 from mnistmax.timing import Stopwatch
-from mnistmax.train.loop import FitResult
-from mnistmax.train.runlog import RunDir
+from mnistmax.training.loop import FitResult
+from mnistmax.training.runlog import RunDir
 
 TRACE_SEED = 7
 

@@ -21,8 +21,8 @@ from mnistmax.eval.metric import Metric, feature_metrics
 from mnistmax.families.base import FAMILIES, BaselineRef, Family, Tracer
 from mnistmax.methods.base import Method
 from mnistmax.timing import Stopwatch
-from mnistmax.train.loop import FitResult
-from mnistmax.train.runlog import RunDir
+from mnistmax.training.loop import FitResult
+from mnistmax.training.runlog import RunDir
 
 #: The headline metrics ``mnistmax train`` prints, next to two baselines.
 SUMMARY_KEYS = (

@@ -1,6 +1,6 @@
 """Methods: wiring of encoder, head, augmentation, miner and loss. ``build_method(cfg)``.
 
-May import: augment, data, eval, losses, models, noise, train. Imported by the families, the
+May import: augment, data, eval, losses, models, noise, training. Imported by the families, the
 loop and the report (which reads a method class's attributes, never its name).
 """
 

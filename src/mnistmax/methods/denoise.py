@@ -4,7 +4,7 @@ Each step corrupts the clean batch on the fly (per-image random intensity, clean
 curriculum ramp of :class:`~mnistmax.noise.sampling.NoiseSampler`), runs the denoiser and scores
 its image against the clean target with the configured reconstruction loss (plus the VAE's KL
 term). Validation scores a fixed noisy validation subset (fixed noise seed and intensity) so that
-``val/psnr`` can drive model selection in :func:`mnistmax.train.loop.fit`.
+``val/psnr`` can drive model selection in :func:`mnistmax.training.loop.fit`.
 
 The optimiser-step counter is a buffer, so the curriculum resumes where it stopped.
 """
@@ -26,7 +26,7 @@ from mnistmax.methods.base import Method, StepOutput
 from mnistmax.models.denoisers import Denoiser, build_denoiser
 from mnistmax.noise import build_noise
 from mnistmax.noise.sampling import NoiseSampler
-from mnistmax.train.precision import full_precision
+from mnistmax.training.precision import full_precision
 
 TRACKS = ("gray", "bitmap")
 VAL_IMAGES = 1000  # fixed validation subset scored after every epoch

@@ -37,7 +37,7 @@ from mnistmax.losses.vicreg import vicreg_terms
 from mnistmax.methods import METHODS
 from mnistmax.methods.base import Method, StepOutput
 from mnistmax.models.encoders import build_encoder
-from mnistmax.train.precision import full_precision
+from mnistmax.training.precision import full_precision
 
 __all__ = [
     "BYOL",

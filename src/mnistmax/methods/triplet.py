@@ -29,7 +29,7 @@ from mnistmax.losses.triplet import (
 from mnistmax.methods import METHODS
 from mnistmax.methods.base import Method, StepOutput
 from mnistmax.models.encoders import build_encoder
-from mnistmax.train.precision import full_precision
+from mnistmax.training.precision import full_precision
 
 
 @METHODS.register("triplet")

@@ -5,7 +5,7 @@ studies and reviews), writes ``index.html`` (self-contained: figures as data URI
 embedding explorer's JavaScript inline, nothing fetched from a network) and ``report.md``
 (the same table, figures copied beside it).
 
-May import: data, eval, families, methods, presets, train, viz. Imported by review and the CLI.
+May import: data, eval, families, methods, recipes, training, viz. Imported by review and the CLI.
 """
 
 from mnistmax.report.build import ReportResult, build_report

@@ -105,7 +105,7 @@ def _test_images(run: RunRecord) -> np.ndarray | None:
 
 def _trace(run: RunRecord) -> np.ndarray | None:
     """The run's per-epoch trace embeddings (epochs + 1, N, D), if its last checkpoint kept them."""
-    from mnistmax.train.checkpoint import load_checkpoint
+    from mnistmax.training.checkpoint import load_checkpoint
 
     path = run.path / "checkpoints" / "last.pt"
     if not path.is_file():

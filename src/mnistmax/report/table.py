@@ -101,7 +101,7 @@ def _value_text(v: Any) -> str:
 def overrides_from_preset(run: RunRecord) -> list[str] | None:
     """``section.field=value`` that turn the run's preset into its config (``None``: no preset)."""
     from mnistmax.errors import ConfigError
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     if not run.preset:
         return None

@@ -22,8 +22,8 @@ from mnistmax.io import atomic_path, write_json_atomic
 from mnistmax.representation.baselines import baseline_metrics
 from mnistmax.representation.protocol import finetune_metrics, representation_metrics
 from mnistmax.timing import Stopwatch
-from mnistmax.train.checkpoint import load_checkpoint
-from mnistmax.train.runlog import RunDir
+from mnistmax.training.checkpoint import load_checkpoint
+from mnistmax.training.runlog import RunDir
 
 
 def evaluate_run(
@@ -45,7 +45,7 @@ def evaluate_run(
     baselines' message and progress bar.
     """
     from mnistmax.eval.knn import knn_accuracy
-    from mnistmax.train.loop import load_method
+    from mnistmax.training.loop import load_method
 
     clock = clock or Stopwatch()
     with clock("evaluation"):

@@ -19,7 +19,7 @@ Budgets (wall time on the 2-core reference CPU; see docs/review.md for measureme
   the epochs with fine-tuning transfer, ``dae_best`` and ``dae_ablation``, three seeds each
   (mean ± std in the table).
 
-May import: families, presets, report. Imported by the CLI.
+May import: families, recipes, report. Imported by the CLI.
 """
 
 from mnistmax.review.budgets import BUDGETS, EXPLORER_PER_CLASS, PlannedRun, ReviewItem, plan

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mnistmax.config import RunConfig, apply_overrides
 from mnistmax.errors import ConfigError
-from mnistmax.presets import in_review
+from mnistmax.recipes import in_review
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def plan(
     data_root: str | None = None,
 ) -> list[PlannedRun]:
     """The runs of ``budget`` with their folders under ``out/runs`` and resolved configs."""
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     if budget not in BUDGETS:
         raise ConfigError(f"unknown budget {budget!r}; choose one of {', '.join(BUDGETS)}")

@@ -7,7 +7,7 @@
 
 ``docs/studies.md`` describes the spec format and the commands.
 
-May import: families, methods, presets, train, viz. Imported by the CLI.
+May import: families, methods, recipes, training, viz. Imported by the CLI.
 """
 
 from mnistmax.studies.spec import STUDY_PRESETS, Objective, Param, StudySpec, load_spec

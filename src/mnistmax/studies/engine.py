@@ -43,9 +43,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mnistmax import logs
 from mnistmax.errors import ConfigError, MnistmaxError, RunError
 from mnistmax.io import read_json, write_json_atomic, write_text_atomic
+from mnistmax.logs import configure as configure_logs
 from mnistmax.studies.spec import (
     StudySpec,
     Value,
@@ -396,7 +396,7 @@ def read_results(
     run_dir: Path, spec: StudySpec, result: Mapping[str, Any] | None = None
 ) -> tuple[float, dict[str, float], list[tuple[int, float]]]:
     """``(objective, extra metrics, per-epoch objective curve)`` of a finished run folder."""
-    from mnistmax.train.runlog import RunDir
+    from mnistmax.training.runlog import RunDir
 
     records = [r for r in RunDir(run_dir).read_metrics() if r.get("kind") == "epoch"]
     if result is None and (run_dir / "eval.json").is_file():
@@ -428,8 +428,8 @@ def read_results(
 
 def _last_epoch(run_dir: Path) -> int:
     """The epoch a unit's run resumes from: its last checkpoint's (0 when it has none)."""
-    from mnistmax.train.checkpoint import load_checkpoint
-    from mnistmax.train.runlog import RunDir
+    from mnistmax.training.checkpoint import load_checkpoint
+    from mnistmax.training.runlog import RunDir
 
     path = RunDir(run_dir).last_checkpoint
     return int(load_checkpoint(path)["epoch"]) if path.is_file() else 0
@@ -601,7 +601,7 @@ def _worker_main(
     worker: str,
     threads: int,
 ) -> None:
-    logs.configure(logging.WARNING if quiet else logging.INFO)  # this process is ours
+    configure_logs(logging.WARNING if quiet else logging.INFO)  # this process is ours
     try:
         run_worker(
             spec,

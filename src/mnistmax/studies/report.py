@@ -142,7 +142,7 @@ def pm(mean: float | None, std: float | None, digits: int = 4) -> str:
 def reproduce_command(spec: StudySpec, params: dict[str, Value], seed: int) -> str:
     """The single-run command that trains one unit of the study."""
     from mnistmax.families import family_of
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
     from mnistmax.studies.spec import _override
 
     method = get_preset(spec.base).method
@@ -398,7 +398,7 @@ def _positions(spec_param: Any, values: Sequence[Value]) -> tuple[list[float], l
 
 def _run_curve(folder: Path | None, r: TrialRow, metric: str) -> list[tuple[int, float]]:
     if folder is not None and r.run_dir is not None:
-        from mnistmax.train.runlog import RunDir
+        from mnistmax.training.runlog import RunDir
 
         records = RunDir(folder / r.run_dir).read_metrics()
         curve = [

@@ -182,7 +182,7 @@ class StudySpec:
 
     def base_config(self) -> RunConfig:
         """The base preset with the fixed overrides applied."""
-        from mnistmax.presets import get_preset
+        from mnistmax.recipes import get_preset
 
         return apply_overrides(get_preset(self.base), [_override(k, v) for k, v in self.overrides])
 
@@ -362,7 +362,7 @@ def _base(data: Mapping[str, Any], fail: _Fail) -> tuple[str, RunConfig]:
     base: str = _get(data, "base", str, "", fail)
     if not base:
         fail("'base' (the preset every trial starts from) is required")
-    from mnistmax.presets import get_preset
+    from mnistmax.recipes import get_preset
 
     try:
         return base, get_preset(base)

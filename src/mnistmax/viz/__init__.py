@@ -2,6 +2,6 @@
 API: no pyplot, no backend switch, never ``show()``); they show inline in a notebook and save
 anywhere with ``save_figure``.
 
-May import: data, eval, families, train. Imported by the families, denoise, report, studies and
+May import: data, eval, families, training. Imported by the families, denoise, report, studies and
 the CLI.
 """

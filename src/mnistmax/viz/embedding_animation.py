@@ -99,8 +99,8 @@ def load_trace(run_path: str | Path) -> Trace:
 
 
 def _trace_from_checkpoint(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from mnistmax.train.checkpoint import load_checkpoint
-    from mnistmax.train.runlog import RunDir
+    from mnistmax.training.checkpoint import load_checkpoint
+    from mnistmax.training.runlog import RunDir
 
     run = RunDir(path)
     missing = RunError(

@@ -14,7 +14,7 @@ from mnistmax.config import (
     TrainConfig,
     TripletConfig,
 )
-from mnistmax.presets.registry import QUICK_EVAL, InReview, preset
+from mnistmax.recipes.registry import QUICK_EVAL, InReview, preset
 
 # The triplet issue's evaluation (kNN, linear probe, P@1, MAP@R, baselines) without few-shot and
 # k-means, which cost more than the whole 1,000-image training run; `--set eval.fewshot=true

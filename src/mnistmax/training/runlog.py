@@ -73,7 +73,7 @@ class RunDir:
         import numpy
         import torch
 
-        from mnistmax import __version__
+        from mnistmax.version import __version__
 
         meta = {
             "mnistmax": __version__,

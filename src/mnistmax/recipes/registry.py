@@ -15,9 +15,9 @@ from mnistmax.errors import ConfigError
 # The modules that register presets with @preset (imported on first look-up: CLI start-up stays
 # light, and a preset module may import what it likes).
 PRESET_MODULES: tuple[str, ...] = (
-    "mnistmax.presets.triplet",
-    "mnistmax.presets.ssl",
-    "mnistmax.presets.denoise",
+    "mnistmax.recipes.triplet",
+    "mnistmax.recipes.ssl",
+    "mnistmax.recipes.denoise",
 )
 
 

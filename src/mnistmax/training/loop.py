@@ -25,11 +25,11 @@ from mnistmax.errors import ConfigError, RunError
 from mnistmax.eval.embed import embed
 from mnistmax.methods.base import Method
 from mnistmax.progress import progress
-from mnistmax.train.checkpoint import load_checkpoint, save_checkpoint
-from mnistmax.train.precision import autocast, resolve_precision
-from mnistmax.train.runlog import RunDir
-from mnistmax.train.schedule import Scheduler
-from mnistmax.train.tensorboard import TensorBoardLog
+from mnistmax.training.checkpoint import load_checkpoint, save_checkpoint
+from mnistmax.training.precision import autocast, resolve_precision
+from mnistmax.training.runlog import RunDir
+from mnistmax.training.schedule import Scheduler
+from mnistmax.training.tensorboard import TensorBoardLog
 
 log = logging.getLogger(__name__)
 

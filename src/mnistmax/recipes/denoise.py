@@ -17,7 +17,7 @@ All but ``dae_quick`` (CI) train with ``precision="auto"``: bf16 autocast where 
 from __future__ import annotations
 
 from mnistmax.config import DataConfig, DenoiseConfig, RunConfig, TrainConfig
-from mnistmax.presets.registry import InReview, preset
+from mnistmax.recipes.registry import InReview, preset
 
 _EVAL_SIZE = 1000  # test images of the sweep on full datasets (CPU budget); None = all 10k
 _LEVELS_7 = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0)  # a coarser sweep than the default eleven levels

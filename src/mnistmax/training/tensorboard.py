@@ -84,7 +84,7 @@ def _test_digits(run_path: Path, keep: np.ndarray) -> np.ndarray | None:
     """The test images behind the kept embeddings (None if the data set is unavailable)."""
     from mnistmax.data.store import load_arrays
     from mnistmax.errors import MnistmaxError
-    from mnistmax.train.runlog import RunDir
+    from mnistmax.training.runlog import RunDir
 
     cfg = RunDir(run_path).config()
     try:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mnistmax.config import DataConfig, EvalConfig, ModelConfig, RunConfig, SSLConfig, TrainConfig
-from mnistmax.presets.registry import QUICK_EVAL, InReview, preset
+from mnistmax.recipes.registry import QUICK_EVAL, InReview, preset
 
 #: Method → its SSL settings (shared by the quick and standard presets).
 METHOD_SSL: dict[str, SSLConfig] = {
