@@ -13,7 +13,7 @@ Throughput counts images through the encoder, i.e. both views (2 × batch per st
 * ``<method>``: the method's full ``training_step`` (one batched two-view augmentation, encoder,
   projector/predictor/target, loss) + backward + step + ``after_step``.
 
-``--precision bf16`` runs both under the loop's bf16 autocast (train/precision.py): the bare
+``--precision bf16`` runs both under the loop's bf16 autocast (training/precision.py): the bare
 encoder forward, and each method's step (whose augmentation and loss stay float32).
 
 ``--eval-cost`` times the evaluation additions (few-shot, k-means, PCA-50) on 128-d features of

@@ -71,7 +71,7 @@ class TrainConfig:
     device: str = "auto"
     channels_last: bool = True
     # fp32 | bf16 | auto: bf16 autocasts the forward pass (losses, weights, optimiser stay fp32);
-    # auto = bf16 where the device computes it natively (train/precision.py)
+    # auto = bf16 where the device computes it natively (training/precision.py)
     precision: str = "fp32"
     log_every: int = 50  # steps between loss/throughput log lines
     tensorboard: bool = False  # also write TensorBoard events under RUN/tensorboard/

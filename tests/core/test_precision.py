@@ -1,4 +1,4 @@
-"""bf16 mixed precision (train/precision.py) and BatchNorm folding for inference (eval/embed.py)."""
+"""bf16 mixed precision (training/precision.py) and BatchNorm folding for inference (eval/embed.py)."""
 
 from __future__ import annotations
 

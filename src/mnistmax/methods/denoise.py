@@ -119,11 +119,11 @@ class DenoiseMethod(Method):
         self, x: torch.Tensor, y: torch.Tensor, *, generator: torch.Generator
     ) -> StepOutput:
         del y
-        with full_precision(x.device):  # noise in float32 (train/precision.py)
+        with full_precision(x.device):  # noise in float32 (training/precision.py)
             clean = prepare_clean(x, self.cfg.track)
             noisy, intensity = self.sampler()(clean, int(self.step), generator=generator)
         out, aux = self.model.forward_train(noisy)
-        with full_precision(out.device):  # the loss in float32 (train/precision.py)
+        with full_precision(out.device):  # the loss in float32 (training/precision.py)
             x_hat = self.model.to_image(out.float(), noisy)
             rec = self.loss_fn(x_hat, clean)
             if self.cfg.removal_weight != 1:

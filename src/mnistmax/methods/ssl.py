@@ -107,7 +107,7 @@ class SSLMethod(Method):
 
     def two_views(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """(2B, C, H, W): rows ``i`` and ``B + i`` are two independent views of image ``i``."""
-        with full_precision(x.device):  # augmentation in float32 (train/precision.py)
+        with full_precision(x.device):  # augmentation in float32 (training/precision.py)
             return self.augment(torch.cat([x, x]), generator=generator)
 
     def loss(
@@ -122,7 +122,7 @@ class SSLMethod(Method):
         xv = self.two_views(x, generator)
         h = self.encoder(xv)
         z = self.projector(h)
-        with full_precision(z.device):  # the loss in float32 (train/precision.py)
+        with full_precision(z.device):  # the loss in float32 (training/precision.py)
             h, z = h.float(), z.float()
             loss, extra = self.loss(h, z, xv, y)
             logs = {

@@ -80,13 +80,13 @@ class TripletMethod(Method):
     ) -> StepOutput:
         # x holds anchors, positives, negatives when the miner embeds triplets (batches())
         groups = 3 if self.miner.embeds_triplets and self.cfg.augment_mode == "shared" else 1
-        with full_precision(x.device):  # augmentation in float32 (train/precision.py)
+        with full_precision(x.device):  # augmentation in float32 (training/precision.py)
             xa = self.augment(x, generator=generator, groups=groups)
         z = self.encoder(xa)
         if self.miner.embeds_triplets:
             ar = torch.arange(len(x) // 3, device=z.device)
             a, p, n = ar, ar + len(ar), ar + 2 * len(ar)
-        with full_precision(z.device):  # mining and loss in float32 (train/precision.py)
+        with full_precision(z.device):  # mining and loss in float32 (training/precision.py)
             z = z.float()
             if not self.miner.embeds_triplets:
                 with torch.no_grad():

@@ -11,7 +11,7 @@
 
 All monitor ``val/psnr`` on a fixed noisy validation subset: selection never sees the test set.
 All but ``dae_quick`` (CI) train with ``precision="auto"``: bf16 autocast where the CPU has it
-(train/precision.py); evaluation is float32.
+(training/precision.py); evaluation is float32.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def _triplet_fast() -> RunConfig:
         data=DataConfig(dataset="mnist", train_per_class=100),
         model=ModelConfig(encoder="conv_small", embed_dim=128, dropout=0.0),
         # 150 steps (half the reference's 300): test kNN@20 98.97 against 99.06 at 300 steps
-        # (seed 0), in half the training time; bf16 where the CPU has it (train/precision.py).
+        # (seed 0), in half the training time; bf16 where the CPU has it (training/precision.py).
         train=TrainConfig(
             epochs=10,
             steps_per_epoch=15,
