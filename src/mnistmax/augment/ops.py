@@ -5,14 +5,13 @@ device, dtype and shape, values kept in [0, 1], no per-sample Python, and streng
 input unchanged (exactly). Each op is split into
 
 * ``sample(n, generator, device, image_shape) -> params`` — one random draw for n images, a dict
-  of tensors whose first dimension is n; and
+  of tensors whose first dimension is n, written once in :class:`mnistmax.draws.Sampled`: an op
+  only says what it draws, in ``draw(d)``; and
 * ``apply(x, params) -> x`` — deterministic given the draw,
 
 so a :class:`~mnistmax.augment.pipeline.Pipeline` can share one draw across a group of images
-(the same rotation for an anchor, its positive and its negative).
-
-Random numbers are drawn on the generator's own device and moved to the images' device, so a CPU
-generator drives GPU images and one seed gives one result everywhere.
+(the same rotation for an anchor, its positive and its negative). Random numbers are drawn on
+the generator's own device (see :mod:`mnistmax.draws`).
 
 Geometry conventions (pixel coordinates: x to the right, y down; all geometric ops resample with
 ``grid_sample``, ``align_corners=False``, so the image centre is the centre of the pixel grid —
@@ -38,6 +37,16 @@ from typing import Protocol, runtime_checkable
 import torch
 import torch.nn.functional as F
 
+from mnistmax.draws import (
+    MNIST_SHAPE,
+    DeviceLike,
+    Draw,
+    ImageShape,
+    Params,
+    Sampled,
+    chw,
+)
+from mnistmax.draws import check_images as _check_batch
 from mnistmax.errors import ConfigError
 
 __all__ = [
@@ -57,14 +66,6 @@ __all__ = [
     "tile_params",
     "warp",
 ]
-
-Params = dict[str, torch.Tensor]
-"""One random draw for n images: tensors whose first dimension is n."""
-
-ImageShape = tuple[int, int, int]
-DeviceLike = torch.device | str | None
-
-MNIST_SHAPE: ImageShape = (1, 28, 28)
 
 
 @runtime_checkable
@@ -115,26 +116,9 @@ def index_params(params: Params, idx: torch.Tensor | slice) -> Params:
 
 def check_images(x: torch.Tensor, groups: int = 1) -> None:
     """Raise ValueError unless ``x`` is a (B, C, H, W) floating batch that splits into groups."""
-    if x.ndim != 4 or not x.is_floating_point():
-        raise ValueError(
-            f"augmentation expects a float (B, C, H, W) batch, got {x.dtype} {tuple(x.shape)}"
-        )
+    _check_batch(x, "augmentation")
     if groups < 1 or len(x) % groups:
         raise ValueError(f"a batch of {len(x)} images does not split into {groups} equal groups")
-
-
-def chw(x: torch.Tensor) -> ImageShape:
-    """The (C, H, W) of a (B, C, H, W) batch, as ``sample`` expects it."""
-    c, h, w = x.shape[1:]
-    return int(c), int(h), int(w)
-
-
-def _uniform(
-    lo: float, hi: float, n: int, generator: torch.Generator, device: DeviceLike
-) -> torch.Tensor:
-    # lo + (hi - lo) * u is exactly lo when lo == hi, so fixed values pass through unchanged.
-    u = torch.rand(n, generator=generator, device=generator.device)
-    return (lo + (hi - lo) * u).to(device)
 
 
 def _span(
@@ -158,22 +142,16 @@ def _clip01(x: torch.Tensor) -> torch.Tensor:
     return x.clamp_(0.0, 1.0)
 
 
-class Op:
-    """Shared ``__call__`` of the ops: sample B draws, repeat them over the groups, apply."""
+class Op(Sampled):
+    """Shared ``__call__`` of the ops: sample B draws, repeat them over the groups, apply.
+
+    Subclasses implement ``draw(d)`` (see :class:`~mnistmax.draws.Sampled`), ``apply`` and
+    ``is_identity``.
+    """
 
     @property
     def is_identity(self) -> bool:
         """True when the configuration makes the op return its input unchanged."""
-        raise NotImplementedError
-
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        """Draw parameters for ``n`` images of shape ``image_shape`` (C, H, W) on ``device``."""
         raise NotImplementedError
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -318,21 +296,14 @@ class RandomAffine(Op):
             and _span(self.shear, "shear") == (0.0, 0.0)
         )
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         """Draw ``angle``, ``tx``, ``ty``, ``scale``, ``shear`` (each (n,), degrees / pixels)."""
-        del image_shape
         return {
-            "angle": _uniform(*_span(self.degrees, "degrees"), n, generator, device),
-            "tx": _uniform(*_span(self.translate, "translate"), n, generator, device),
-            "ty": _uniform(*_span(self.translate, "translate"), n, generator, device),
-            "scale": _uniform(*_span(self.scale, "scale", symmetric=False), n, generator, device),
-            "shear": _uniform(*_span(self.shear, "shear"), n, generator, device),
+            "angle": d.uniform(*_span(self.degrees, "degrees")),
+            "tx": d.uniform(*_span(self.translate, "translate")),
+            "ty": d.uniform(*_span(self.translate, "translate")),
+            "scale": d.uniform(*_span(self.scale, "scale", symmetric=False)),
+            "shear": d.uniform(*_span(self.shear, "shear")),
         }
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -377,23 +348,16 @@ class RandomResizedCrop(Op):
     def is_identity(self) -> bool:
         return tuple(self.area) == (1.0, 1.0) and tuple(self.ratio) == (1.0, 1.0)
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         """Draw the box as fractions of the frame: centre ``cx``, ``cy`` and size ``sx``, ``sy``."""
-        _, h, w = image_shape
-        a = _uniform(*self.area, n, generator, device)
-        log_r = _uniform(math.log(self.ratio[0]), math.log(self.ratio[1]), n, generator, device)
-        r = torch.exp(log_r)
+        _, h, w = d.image_shape
+        a = d.uniform(*self.area)
+        r = torch.exp(d.uniform(math.log(self.ratio[0]), math.log(self.ratio[1])))
         sx = torch.sqrt(a * r).clamp(min(self.min_side / w, 1.0), 1.0)
         sy = torch.sqrt(a / r).clamp(min(self.min_side / h, 1.0), 1.0)
         # Centre uniform over the positions that keep the box inside the frame.
-        cx = sx / 2 + (1 - sx) * _uniform(0.0, 1.0, n, generator, device)
-        cy = sy / 2 + (1 - sy) * _uniform(0.0, 1.0, n, generator, device)
+        cx = sx / 2 + (1 - sx) * d.rand()
+        cy = sy / 2 + (1 - sy) * d.rand()
         return {"cx": cx, "cy": cy, "sx": sx, "sy": sy}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -473,19 +437,13 @@ class ElasticDistortion(Op):
     def is_identity(self) -> bool:
         return self.alpha == 0
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         """Draw ``field`` (n, 2, H, W): the (dx, dy) displacement of each pixel, in pixels."""
-        _, h, w = image_shape
+        _, h, w = d.image_shape
+        device = d.generator.device
         a_h = _smooth_upsample_matrix(h, self.coarse, float(self.sigma)).to(device)
         a_w = _smooth_upsample_matrix(w, self.coarse, float(self.sigma)).to(device)
-        shape = (n, 2, a_h.shape[1], a_w.shape[1])
-        noise = torch.randn(shape, generator=generator, device=generator.device).to(device)
+        noise = d.randn(2, a_h.shape[1], a_w.shape[1])
         return {"field": (a_h @ noise @ a_w.T) * self.alpha}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -533,17 +491,9 @@ class _FactorOp(Op):
     def is_identity(self) -> bool:
         return self.strength == 0
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         """Draw ``factor`` (n,)."""
-        del image_shape
-        s = self.strength
-        return {"factor": _uniform(1 - s, 1 + s, n, generator, device)}
+        return {"factor": d.uniform(1 - self.strength, 1 + self.strength)}
 
 
 @dataclass(frozen=True)
@@ -591,16 +541,9 @@ class GaussianNoise(Op):
     def is_identity(self) -> bool:
         return self.sigma == 0
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         """Draw ``noise`` (n, C, H, W), already scaled by sigma."""
-        noise = torch.randn(n, *image_shape, generator=generator, device=generator.device)
-        return {"noise": (noise * self.sigma).to(device)}
+        return {"noise": d.randn(*d.image_shape) * self.sigma}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         """Add the noise and clip to [0, 1]."""
@@ -639,23 +582,15 @@ class RandomErasing(Op):
     def is_identity(self) -> bool:
         return self.area[1] == 0
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         """Draw integer boxes ``top``, ``left``, ``height``, ``width`` (n,) in pixels."""
-        _, h, w = image_shape
-        a = _uniform(*self.area, n, generator, device) * (h * w)
-        r = torch.exp(
-            _uniform(math.log(self.ratio[0]), math.log(self.ratio[1]), n, generator, device)
-        )
+        _, h, w = d.image_shape
+        a = d.uniform(*self.area) * (h * w)
+        r = torch.exp(d.uniform(math.log(self.ratio[0]), math.log(self.ratio[1])))
         bh = torch.sqrt(a / r).round().clamp(0, h)
         bw = torch.sqrt(a * r).round().clamp(0, w)
-        top = ((h - bh + 1) * _uniform(0.0, 1.0, n, generator, device)).floor().clamp(max=h - bh)
-        left = ((w - bw + 1) * _uniform(0.0, 1.0, n, generator, device)).floor().clamp(max=w - bw)
+        top = ((h - bh + 1) * d.rand()).floor().clamp(max=h - bh)
+        left = ((w - bw + 1) * d.rand()).floor().clamp(max=w - bw)
         return {"top": top.long(), "left": left.long(), "height": bh.long(), "width": bw.long()}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:

@@ -16,23 +16,20 @@ from collections.abc import Sequence
 
 import torch
 
-from mnistmax.augment.ops import (
-    MNIST_SHAPE,
-    AugmentOp,
-    DeviceLike,
-    ImageShape,
-    Params,
-    check_images,
-    chw,
-    tile_params,
-)
+from mnistmax.augment.ops import AugmentOp, Op
+from mnistmax.draws import Draw, Params
 from mnistmax.errors import ConfigError
 
 __all__ = ["Pipeline"]
 
 
-class Pipeline:
+class Pipeline(Op):
     """Apply ops in order, each to a random subset of the images.
+
+    Called as an op, ``pipeline(x, generator=g, groups=G)`` (see :meth:`Op.__call__` and the
+    module docstring for ``groups``): the batch keeps its shape, dtype and device, and ``x``
+    itself comes back when nothing applies; a ValueError says when ``x`` is not a float 4-D batch
+    or does not split into ``groups`` blocks.
 
     Args:
         ops: The ops, applied in order (anything with ``sample``/``apply``/``is_identity``).
@@ -65,13 +62,7 @@ class Pipeline:
         """True when no op can change an image."""
         return not self._active()
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         """Draw, for ``n`` images, which ops fire (``"{i}.on"``) and their parameters (``"{i}.*"``).
 
         Ops are drawn in order, each op's coin before its parameters, so a draw is reproducible
@@ -80,9 +71,8 @@ class Pipeline:
         params: Params = {}
         for i, op, q in self._active():
             if q < 1:
-                u = torch.rand(n, generator=generator, device=generator.device)
-                params[f"{i}.on"] = (u < q).to(device)
-            for key, value in op.sample(n, generator, device, image_shape).items():
+                params[f"{i}.on"] = d.rand() < q
+            for key, value in op.sample(d.n, d.generator, None, d.image_shape).items():
                 params[f"{i}.{key}"] = value
         return params
 
@@ -98,28 +88,6 @@ class Pipeline:
                 out = torch.where(on.to(x.device).view(-1, 1, 1, 1), out, x)
             x = out
         return x
-
-    def __call__(
-        self, x: torch.Tensor, *, generator: torch.Generator, groups: int = 1
-    ) -> torch.Tensor:
-        """Augment ``x`` (B, C, H, W) in [0, 1]; see the module docstring for ``groups``.
-
-        Args:
-            x: Float images in [0, 1].
-            generator: Source of randomness; the same seed gives the same output.
-            groups: Number of consecutive blocks sharing one draw per position (1: per image).
-
-        Returns:
-            The augmented batch: same shape, dtype and device; ``x`` itself when nothing applies.
-
-        Raises:
-            ValueError: ``x`` is not a float 4-D batch or does not split into ``groups`` blocks.
-        """
-        check_images(x, groups)
-        if self.is_identity:
-            return x
-        params = self.sample(len(x) // groups, generator, x.device, chw(x))
-        return self.apply(x, tile_params(params, groups))
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{op!r} (p={q:g})" for op, q in zip(self.ops, self.p, strict=True))

@@ -1,8 +1,9 @@
 """Batched corruption models for (B, 1, H, W) images in [0, 1] on one intensity scale.
 
-Every noise follows the augment ops' split: ``sample(n, generator, device, image_shape)`` draws
-all random numbers for ``n`` images (how many does NOT depend on the intensity) and
-``apply(x, knob, params)`` is deterministic. ``knob`` is the type's physical parameter per
+Every noise follows the augment ops' split (:class:`mnistmax.draws.Sampled`):
+``sample(n, generator, device, image_shape)`` draws all random numbers for ``n`` images (a
+noise's ``draw(d)``; how many does NOT depend on the intensity) and ``apply(x, knob, params)``
+is deterministic. ``knob`` is the type's physical parameter per
 image (a Gaussian σ, a flip probability, an expected number of strokes...); the intensity
 ``I ∈ [0, 1]`` is mapped to it by the type's calibration table (:mod:`mnistmax.noise.calibration`)
 so that every type corrupts equally much at equal ``I`` (see that module for the scale).
@@ -13,7 +14,7 @@ larger ``I`` for the mask-based types, and ``|noisy − clean|`` grows pointwise
 speckle, blur and morphology types. ``I = 0`` returns the input exactly (enforced per image).
 
 Random numbers are drawn on the generator's device and moved to the images' device, so a CPU
-generator drives GPU images and one seed gives one result everywhere.
+generator drives GPU images and one seed gives one result everywhere (:mod:`mnistmax.draws`).
 
 Pixel coordinates: x to the right, y down, pixel centres at integers 0..W−1.
 """
@@ -26,23 +27,11 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from mnistmax.draws import Draw, Params, Sampled, check_images, chw
 from mnistmax.errors import ConfigError
 from mnistmax.noise._tables import KNOB_TABLES
 
-Params = dict[str, torch.Tensor]
-ImageShape = tuple[int, int, int]
-DeviceLike = torch.device | str | None
-
-MNIST_SHAPE: ImageShape = (1, 28, 28)
 MAX_STROKES = 16  # candidate strokes/blocks/discs per image; the knob activates a share of them
-
-
-def _rand(generator: torch.Generator, *shape: int) -> torch.Tensor:
-    return torch.rand(*shape, generator=generator, device=generator.device)
-
-
-def _randn(generator: torch.Generator, *shape: int) -> torch.Tensor:
-    return torch.randn(*shape, generator=generator, device=generator.device)
 
 
 def _grid(h: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,8 +69,8 @@ def interp_table(intensity: torch.Tensor, table: Sequence[float]) -> torch.Tenso
     return t[i0] * (1 - frac) + t[i0 + 1] * frac
 
 
-class Noise:
-    """Base class of the corruption models.
+class Noise(Sampled):
+    """Base class of the corruption models: each says what it draws (``draw``) and how it applies.
 
     Attributes:
         name: registry name.
@@ -104,14 +93,8 @@ class Noise:
             return intensity * self.knob_max
         return interp_table(intensity, self.table)
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        """Draw the random numbers of ``n`` images (independent of the intensity)."""
+    def draw(self, d: Draw) -> Params:
+        """Draw the random numbers of ``d.n`` images (independent of the intensity)."""
         raise NotImplementedError
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
@@ -124,7 +107,7 @@ class Noise:
         """Corrupt with the raw physical parameter (what calibration searches over)."""
         k = torch.as_tensor(knob, dtype=torch.float32, device=x.device)
         k = k.expand(len(x)).contiguous() if k.ndim == 0 else k
-        params = self.sample(len(x), generator, x.device, _chw(x))
+        params = self.sample(len(x), generator, x.device, chw(x))
         out = self.apply(x, k, params)
         return torch.where((k == 0).view(-1, 1, 1, 1), x, out)
 
@@ -141,25 +124,13 @@ class Noise:
         Returns:
             A new tensor of the same shape, dtype and device.
         """
-        _check(x)
+        check_images(x, "noise")
         i = as_intensity(intensity, len(x), x.device)
         if len(x) == 0:
             return x.clone()
-        params = self.sample(len(x), generator, x.device, _chw(x))
+        params = self.sample(len(x), generator, x.device, chw(x))
         out = self.apply(x, self.knob(i), params)
         return torch.where((i == 0).view(-1, 1, 1, 1), x, out)
-
-
-def _chw(x: torch.Tensor) -> ImageShape:
-    c, h, w = x.shape[1:]
-    return int(c), int(h), int(w)
-
-
-def _check(x: torch.Tensor) -> None:
-    if x.ndim != 4 or not x.is_floating_point():
-        raise ValueError(
-            f"noise expects a float (B, C, H, W) batch, got {x.dtype} {tuple(x.shape)}"
-        )
 
 
 def _k(knob: torch.Tensor) -> torch.Tensor:
@@ -175,14 +146,8 @@ class Gaussian(Noise):
 
     name, knob_max, doc = "gaussian", 2.0, "σ of additive N(0, σ²), clipped to [0, 1]"
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        return {"n": _randn(generator, n, *image_shape).to(device)}
+    def draw(self, d: Draw) -> Params:
+        return {"n": d.randn(*d.image_shape)}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
         return (x + _k(knob) * params["n"]).clamp(0, 1)
@@ -193,17 +158,8 @@ class SaltPepper(Noise):
 
     name, knob_max, doc = "salt_pepper", 1.0, "probability p that a pixel is set to 0 or 1"
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        return {
-            "u": _rand(generator, n, *image_shape).to(device),
-            "s": (_rand(generator, n, *image_shape) < 0.5).to(device),
-        }
+    def draw(self, d: Draw) -> Params:
+        return {"u": d.rand(*d.image_shape), "s": d.rand(*d.image_shape) < 0.5}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
         return torch.where(params["u"] < _k(knob), params["s"].to(x.dtype), x)
@@ -214,14 +170,8 @@ class PixelFlip(Noise):
 
     name, knob_max, doc = "pixel_flip", 0.5, "probability p that a pixel becomes 1 − x"
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        return {"u": _rand(generator, n, *image_shape).to(device)}
+    def draw(self, d: Draw) -> Params:
+        return {"u": d.rand(*d.image_shape)}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
         return torch.where(params["u"] < _k(knob), 1 - x, x)
@@ -232,14 +182,8 @@ class Speckle(Noise):
 
     name, knob_max, doc = "speckle", 8.0, "σ of multiplicative x·(1 + σ·n), clipped"
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        return {"n": _randn(generator, n, *image_shape).to(device)}
+    def draw(self, d: Draw) -> Params:
+        return {"n": d.randn(*d.image_shape)}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
         return (x * (1 + _k(knob) * params["n"])).clamp(0, 1)
@@ -250,14 +194,8 @@ class AddPixels(Noise):
 
     name, knob_max, additive, doc = "add_pixels", 1.0, True, "probability p that a pixel is inked"
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        return {"u": _rand(generator, n, *image_shape).to(device)}
+    def draw(self, d: Draw) -> Params:
+        return {"u": d.rand(*d.image_shape)}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
         return torch.where(params["u"] < _k(knob), torch.ones_like(x), x)
@@ -304,24 +242,17 @@ class Lines(Noise):
     add_only = False
     segments = True
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         m = MAX_STROKES
-        h = image_shape[1]
-        p = {
-            "u": _rand(generator, n, m),
-            "orient": torch.floor(_rand(generator, n, m) * 4),
-            "offset": (_rand(generator, n, m) - 0.5) * (h * 0.8),
-            "start": (_rand(generator, n, m) - 0.5) * (h * 0.6),
-            "length": 8 + _rand(generator, n, m) * (h - 8),
-            "ink": _rand(generator, n, m) < (1.0 if self.add_only else 0.5),
+        h = d.image_shape[1]
+        return {
+            "u": d.rand(m),
+            "orient": torch.floor(d.rand(m) * 4),
+            "offset": (d.rand(m) - 0.5) * (h * 0.8),
+            "start": (d.rand(m) - 0.5) * (h * 0.6),
+            "length": 8 + d.rand(m) * (h - 8),
+            "ink": d.rand(m) < (1.0 if self.add_only else 0.5),
         }
-        return {k: v.to(device) for k, v in p.items()}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -351,24 +282,17 @@ class Blocks(Noise):
     )
     add_only = False
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         m = MAX_STROKES
-        h, w = image_shape[1:]
-        p = {
-            "u": _rand(generator, n, m),
-            "cx": _rand(generator, n, m) * w - 0.5,
-            "cy": _rand(generator, n, m) * h - 0.5,
-            "hx": 1 + 3 * _rand(generator, n, m),
-            "hy": 1 + 3 * _rand(generator, n, m),
-            "ink": _rand(generator, n, m) < (1.0 if self.add_only else 0.5),
+        h, w = d.image_shape[1:]
+        return {
+            "u": d.rand(m),
+            "cx": d.rand(m) * w - 0.5,
+            "cy": d.rand(m) * h - 0.5,
+            "hx": 1 + 3 * d.rand(m),
+            "hy": 1 + 3 * d.rand(m),
+            "ink": d.rand(m) < (1.0 if self.add_only else 0.5),
         }
-        return {k: v.to(device) for k, v in p.items()}
 
     def _masks(self, params: Params, h: int, w: int, device: torch.device) -> torch.Tensor:
         xs, ys = _grid(h, w, device)
@@ -421,17 +345,11 @@ class AddBorder(Noise):
         "mean width (px) + ½ of an ink band on 1–4 edges",
     )
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        sides = _rand(generator, n, 4) < 0.5
-        first = torch.floor(_rand(generator, n) * 4).long()
-        sides[torch.arange(n, device=sides.device), first] = True  # at least one edge
-        return {"sides": sides.to(device), "u": _rand(generator, n, *image_shape).to(device)}
+    def draw(self, d: Draw) -> Params:
+        sides = d.rand(4) < 0.5
+        first = torch.floor(d.rand() * 4).long()
+        sides[torch.arange(d.n, device=sides.device), first] = True  # at least one edge
+        return {"sides": sides, "u": d.rand(*d.image_shape)}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -455,19 +373,12 @@ class Occlusion(Noise):
 
     name, knob_max, doc = "occlusion", 40.0, "side (px) of one erased square near the centre"
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        h, w = image_shape[1:]
-        p = {
-            "cx": (w - 1) / 2 + (_rand(generator, n) - 0.5) * (w / 2),
-            "cy": (h - 1) / 2 + (_rand(generator, n) - 0.5) * (h / 2),
+    def draw(self, d: Draw) -> Params:
+        h, w = d.image_shape[1:]
+        return {
+            "cx": (w - 1) / 2 + (d.rand() - 0.5) * (w / 2),
+            "cy": (h - 1) / 2 + (d.rand() - 0.5) * (h / 2),
         }
-        return {k: v.to(device) for k, v in p.items()}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -504,14 +415,8 @@ class ErodeDilate(Noise):
     name, knob_max, doc = "erode_dilate", 3.0, "3×3 erosion/dilation steps t (fractional: blend)"
     steps = 3
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
-        return {"dilate": (_rand(generator, n) < 0.5).to(device)}
+    def draw(self, d: Draw) -> Params:
+        return {"dilate": d.rand() < 0.5}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
         d = params["dilate"].view(-1, 1, 1, 1)
@@ -552,13 +457,7 @@ class Blur(Noise):
 
     name, knob_max, doc = "blur", 6.0, "σ (px) of a Gaussian blur"
 
-    def sample(
-        self,
-        n: int,
-        generator: torch.Generator,
-        device: DeviceLike = None,
-        image_shape: ImageShape = MNIST_SHAPE,
-    ) -> Params:
+    def draw(self, d: Draw) -> Params:
         return {}
 
     def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
@@ -606,19 +505,18 @@ class Mixed(Noise):
 
     def _choices(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """(n, stages) distinct type indices per image."""
-        keys = _rand(generator, n, len(self.pool))
-        return keys.argsort(1)[:, : self.stages]
+        return Draw(n, generator).rand(len(self.pool)).argsort(1)[:, : self.stages]
 
     def __call__(
         self, x: torch.Tensor, intensity: float | torch.Tensor, *, generator: torch.Generator
     ) -> torch.Tensor:
-        _check(x)
+        check_images(x, "noise")
         i = as_intensity(intensity, len(x), x.device)
         choice = self._choices(len(x), generator).to(x.device)
         share = torch.full_like(i, self.share)
         last = torch.full_like(choice[:, 0], self.stages - 1)
         if self.single > 0:  # drawn only when used: plain ``mixed`` keeps its random stream
-            one = (_rand(generator, len(x)) < self.single).to(x.device)
+            one = (Draw(len(x), generator).rand() < self.single).to(x.device)
             share = torch.where(one, torch.ones_like(share), share)
             last = torch.where(one, torch.zeros_like(last), last)
         out = x
