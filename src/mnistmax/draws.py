@@ -27,7 +27,7 @@ __all__ = [
     "ImageShape",
     "Params",
     "Sampled",
-    "check_images",
+    "check_batch",
     "chw",
 ]
 
@@ -105,7 +105,7 @@ def chw(x: torch.Tensor) -> ImageShape:
     return int(c), int(h), int(w)
 
 
-def check_images(x: torch.Tensor, what: str) -> None:
+def check_batch(x: torch.Tensor, what: str) -> None:
     """Raise ValueError unless ``x`` is a (B, C, H, W) floating batch (``what`` names the user)."""
     if x.ndim != 4 or not x.is_floating_point():
         raise ValueError(

@@ -44,9 +44,9 @@ from mnistmax.draws import (
     ImageShape,
     Params,
     Sampled,
+    check_batch,
     chw,
 )
-from mnistmax.draws import check_images as _check_batch
 from mnistmax.errors import ConfigError
 
 __all__ = [
@@ -116,7 +116,7 @@ def index_params(params: Params, idx: torch.Tensor | slice) -> Params:
 
 def check_images(x: torch.Tensor, groups: int = 1) -> None:
     """Raise ValueError unless ``x`` is a (B, C, H, W) floating batch that splits into groups."""
-    _check_batch(x, "augmentation")
+    check_batch(x, "augmentation")
     if groups < 1 or len(x) % groups:
         raise ValueError(f"a batch of {len(x)} images does not split into {groups} equal groups")
 

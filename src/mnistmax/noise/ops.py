@@ -1,9 +1,9 @@
 """Batched corruption models for (B, 1, H, W) images in [0, 1] on one intensity scale.
 
 Every noise follows the augment ops' split (:class:`mnistmax.draws.Sampled`):
-``sample(n, generator, device, image_shape)`` draws all random numbers for ``n`` images (a
-noise's ``draw(d)``; how many does NOT depend on the intensity) and ``apply(x, knob, params)``
-is deterministic. ``knob`` is the type's physical parameter per
+``sample(n, generator, device, image_shape)`` draws all random numbers for ``n`` images (what a
+noise says in its ``draw(d)``; how many does NOT depend on the intensity) and
+``apply(x, knob, params)`` is deterministic. ``knob`` is the type's physical parameter per
 image (a Gaussian σ, a flip probability, an expected number of strokes...); the intensity
 ``I ∈ [0, 1]`` is mapped to it by the type's calibration table (:mod:`mnistmax.noise.calibration`)
 so that every type corrupts equally much at equal ``I`` (see that module for the scale).
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from mnistmax.draws import Draw, Params, Sampled, check_images, chw
+from mnistmax.draws import Draw, Params, Sampled, check_batch, chw
 from mnistmax.errors import ConfigError
 from mnistmax.noise._tables import KNOB_TABLES
 
@@ -124,7 +124,7 @@ class Noise(Sampled):
         Returns:
             A new tensor of the same shape, dtype and device.
         """
-        check_images(x, "noise")
+        check_batch(x, "noise")
         i = as_intensity(intensity, len(x), x.device)
         if len(x) == 0:
             return x.clone()
@@ -510,7 +510,7 @@ class Mixed(Noise):
     def __call__(
         self, x: torch.Tensor, intensity: float | torch.Tensor, *, generator: torch.Generator
     ) -> torch.Tensor:
-        check_images(x, "noise")
+        check_batch(x, "noise")
         i = as_intensity(intensity, len(x), x.device)
         choice = self._choices(len(x), generator).to(x.device)
         share = torch.full_like(i, self.share)
