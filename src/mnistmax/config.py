@@ -11,9 +11,20 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, Union
+from typing import Any, ClassVar, TypeVar, Union
 
 from mnistmax.errors import ConfigError
+from mnistmax.rules import Rule, check_fields, each, integer, number, one_of, optional, text
+
+# The vocabularies of the fields that take one of a few words (the code that acts on them
+# imports these, so there is one list of each).
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "cosine", "plateau")
+PRECISIONS = ("fp32", "bf16", "auto")
+GMM_COVARIANCES = ("diag", "full", "tied", "spherical")
+TRACKS = ("gray", "bitmap")
+# Upper bounds that only keep a typo (an extra 000) from starting a run that cannot end.
+BIG = 10_000_000
 
 C = TypeVar("C")
 
@@ -39,6 +50,16 @@ class DataConfig:
     split_seed: int = 0
     root: str | None = None
 
+    RULES: ClassVar[dict[str, Rule]] = {
+        "dataset": text(bool, "a dataset name (mnistmax data list)"),
+        "val_size": optional(integer(1, BIG)),
+        "train_per_class": optional(integer(1, BIG)),
+        "split_seed": integer(0),
+    }
+
+    def __post_init__(self) -> None:
+        check_fields(self, "data")
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -48,6 +69,15 @@ class ModelConfig:
     embed_dim: int = 128
     dropout: float = 0.2
 
+    RULES: ClassVar[dict[str, Rule]] = {
+        "encoder": text(bool, "an encoder name"),
+        "embed_dim": integer(1, 65_536),
+        "dropout": number(0.0, 0.99),
+    }
+
+    def __post_init__(self) -> None:
+        check_fields(self, "model")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -56,7 +86,7 @@ class TrainConfig:
     epochs: int = 20
     steps_per_epoch: int | None = None  # None: one pass over the training split
     batch_size: int = 64
-    optimizer: str = "adam"  # adam | adamw | sgd
+    optimizer: str = "adam"  # OPTIMIZERS
     lr: float = 1e-3
     weight_decay: float = 0.0
     schedule: str = "constant"  # constant | cosine | plateau
@@ -76,6 +106,29 @@ class TrainConfig:
     log_every: int = 50  # steps between loss/throughput log lines
     tensorboard: bool = False  # also write TensorBoard events under RUN/tensorboard/
 
+    RULES: ClassVar[dict[str, Rule]] = {
+        "epochs": integer(1, 100_000),
+        "steps_per_epoch": optional(integer(1, BIG)),
+        "batch_size": integer(1, 65_536),
+        "optimizer": one_of(*OPTIMIZERS),
+        "lr": number(0.0, 100.0, open_lo=True),
+        "weight_decay": number(0.0, 10.0),
+        "schedule": one_of(*SCHEDULES),
+        "warmup_epochs": number(0.0, 100_000.0),
+        "plateau_patience": integer(0, 100_000),
+        "plateau_factor": number(0.0, 1.0, open_lo=True),
+        "early_stop_patience": optional(integer(1, 100_000)),
+        "monitor": text(lambda v: v.startswith("val/"), "a validation metric, val/..."),
+        "monitor_val_size": integer(1, BIG),
+        "monitor_bank_size": integer(1, BIG),
+        "seed": integer(0, 2**63 - 1),
+        "precision": one_of(*PRECISIONS),
+        "log_every": integer(0, BIG),
+    }
+
+    def __post_init__(self) -> None:
+        check_fields(self, "train")
+
 
 @dataclass(frozen=True)
 class TripletConfig:
@@ -88,6 +141,15 @@ class TripletConfig:
     augment_mode: str = "shared"  # shared | independent (across a triplet's members)
     classes_per_batch: int = 8  # P of a P×K batch (distance miners; K = batch_size // P)
     # The random miner ignores it: its batch is batch_size triplets drawn from the whole set.
+
+    RULES: ClassVar[dict[str, Rule]] = {
+        "margin": number(0.0, 100.0),
+        "augment": text(bool, "an augmentation preset name"),
+        "classes_per_batch": integer(2, 100_000),
+    }
+
+    def __post_init__(self) -> None:
+        check_fields(self, "triplet")
 
 
 @dataclass(frozen=True)
@@ -125,6 +187,23 @@ class EvalConfig:
     finetune_steps: int = 500
     finetune_lrs: tuple[float, ...] = (1e-3, 3e-3)
 
+    RULES: ClassVar[dict[str, Rule]] = {
+        "knn_ks": each(integer(1, BIG)),
+        "knn_tau": number(0.0, 100.0, open_lo=True),
+        "pca_per_class": integer(1, 100_000),
+        "fewshot_shots": each(integer(1, 100_000)),
+        "fewshot_draws": integer(1, 10_000),
+        "kmeans_n_init": integer(1, 10_000),
+        "gmm_covariance": one_of(*GMM_COVARIANCES),
+        "gmm_pca_dim": optional(integer(1, 65_536)),
+        "finetune_shots": each(integer(1, 100_000)),
+        "finetune_steps": integer(1, BIG),
+        "finetune_lrs": each(number(0.0, 100.0, open_lo=True)),
+    }
+
+    def __post_init__(self) -> None:
+        check_fields(self, "eval")
+
 
 @dataclass(frozen=True)
 class SSLConfig:
@@ -150,6 +229,26 @@ class SSLConfig:
     vicreg_var: float = 25.0
     vicreg_cov: float = 1.0
     barlow_lambda: float = 5e-3
+
+    RULES: ClassVar[dict[str, Rule]] = {
+        "augment": text(bool, "an augmentation preset name"),
+        "temperature": number(0.0, 100.0, open_lo=True),
+        "ema_base": number(0.0, 1.0),
+        "prototypes": integer(2, 1_000_000),
+        "swav_temperature": number(0.0, 100.0, open_lo=True),
+        "sinkhorn_epsilon": number(0.0, 100.0, open_lo=True),
+        "sinkhorn_iters": integer(1, 10_000),
+        "queue_size": integer(0, BIG),
+        "queue_start_epoch": integer(0, 100_000),
+        "freeze_prototypes_steps": integer(0, BIG),
+        "vicreg_sim": number(0.0, 1e6),
+        "vicreg_var": number(0.0, 1e6),
+        "vicreg_cov": number(0.0, 1e6),
+        "barlow_lambda": number(0.0, 1e6),
+    }
+
+    def __post_init__(self) -> None:
+        check_fields(self, "ssl")
 
 
 @dataclass(frozen=True)
@@ -198,6 +297,29 @@ class DenoiseConfig:
     eval_intensities: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
     eval_size: int | None = None
     noise_seed: int = 1234
+
+    RULES: ClassVar[dict[str, Rule]] = {
+        "model": text(bool, "a denoiser name"),
+        "width": integer(1, 4096),
+        "removal_weight": number(1.0, 1e6),
+        "loss": text(bool, "a reconstruction loss name"),
+        "kl_weight": number(0.0, 1e6),
+        "track": one_of(*TRACKS),
+        "noise": text(bool, "a noise type name"),
+        "intensity_min": number(0.0, 1.0),
+        "intensity_max": number(0.0, 1.0),
+        "clean_ratio": number(0.0, 1.0),
+        "single_ratio": number(0.0, 1.0),
+        "curriculum_epochs": number(0.0, 100_000.0),
+        "val_intensity": number(0.0, 1.0),
+        "eval_noises": each(text(bool, "a noise type name"), non_empty=False),
+        "eval_intensities": each(number(0.0, 1.0)),
+        "eval_size": optional(integer(1, BIG)),
+        "noise_seed": integer(0, 2**63 - 1),
+    }
+
+    def __post_init__(self) -> None:
+        check_fields(self, "denoise")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Each package's ``__init__`` says which packages it may import ("May import: ..."); the code
 keeps to it, counting imports inside functions. The foundation modules (config, errors, io,
-registry, progress, timing, device, logs, draws) may be imported anywhere."""
+registry, progress, timing, device, logs, version, draws, signals, rules) may be imported anywhere."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ FOUNDATION = {
     "logs",
     "version",
     "draws",
+    "signals",
+    "rules",
 }
 PACKAGES = sorted(p.parent.name for p in SRC.glob("*/__init__.py"))
 

@@ -106,10 +106,11 @@ def resolve_run_config(args: argparse.Namespace, method: str) -> Any:
     from mnistmax.errors import ConfigError
     from mnistmax.recipes import default_preset, get_preset
 
-    if args.config is not None:
+    config_file = getattr(args, "config", None)  # a Namespace built by hand may lack it
+    if config_file is not None:
         from mnistmax.config_file import read_config
 
-        cfg = read_config(args.config)
+        cfg = read_config(config_file)
         if cfg.method != method:
             raise ConfigError(f"{args.config} is a config of method {cfg.method!r}, not {method!r}")
     else:

@@ -145,13 +145,28 @@ class Family:
         return self.command.format(method=method)
 
     def check(self, cfg: RunConfig) -> None:
-        """Refuse a config this family does not train (before anything is written)."""
+        """Refuse a config this family cannot train, before anything is written or loaded: a
+        method of another family, an unknown dataset, a batch larger than the training split,
+        what the method's own rules refuse (names of its parts, P×K against the labels), and
+        the fields' ranges (checked when the config was built, :mod:`mnistmax.rules`)."""
+        from mnistmax.data import catalog
+        from mnistmax.methods import build_method, method_class
+
         owner = family_of(cfg.method)
         if owner.name != self.name:
             raise ConfigError(
                 f"preset/config is for method {cfg.method!r}, which `{owner.train_command(cfg.method)}` "
                 f"trains, not `{self.train_command(cfg.method)}`"
             )
+        info = catalog.get(cfg.data.dataset)
+        n_train = labelled_train_size(cfg, info)
+        if cfg.train.steps_per_epoch is None and cfg.train.batch_size > n_train:
+            raise ConfigError(
+                f"train.batch_size={cfg.train.batch_size}: larger than the {n_train:,} training "
+                "images of this config; lower it or set train.steps_per_epoch"
+            )
+        method_class(cfg.method).check_config(cfg, num_classes=info.num_classes)
+        build_method(cfg)  # resolves every named part (encoder, augmentation, noise, loss ...)
 
     def tracer(self, splits: Splits, cfg: RunConfig) -> Tracer:
         """The per-epoch trace and the figures made from it (``splits``: the labelled ones)."""
@@ -234,6 +249,20 @@ class Family:
 
 
 FAMILIES: Registry[Family] = Registry("family")
+
+
+def labelled_train_size(cfg: RunConfig, info: Any) -> int:
+    """Training images of ``cfg`` (after the validation carve and any per-class subset)."""
+    val = info.default_val_size if cfg.data.val_size is None else cfg.data.val_size
+    full = info.size("train") - val
+    if full < 1:
+        raise ConfigError(
+            f"data.val_size={val}: leaves no training images of the {info.size('train'):,} in "
+            f"{info.name}'s training file"
+        )
+    if cfg.data.train_per_class is not None:
+        return min(full, cfg.data.train_per_class * info.num_classes)
+    return full
 
 
 def _load_families() -> None:

@@ -9,6 +9,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from mnistmax.config import RunConfig
 from mnistmax.data.splits import Split
 from mnistmax.models.encoders import Encoder
 
@@ -30,6 +31,12 @@ class Method(nn.Module):
     family: ClassVar[str] = "representation"
     #: Whether the training loss sees labels (the report's "labels used" column).
     uses_labels: ClassVar[bool] = False
+
+    @classmethod
+    def check_config(cls, cfg: RunConfig, *, num_classes: int) -> None:
+        """Refuse a config the method cannot train on a dataset of ``num_classes`` classes
+        (rules that need two fields or the data; default: none)."""
+        del cfg, num_classes
 
     def inference_module(self) -> nn.Module:
         """The part of the method used at test time (the report counts its parameters)."""

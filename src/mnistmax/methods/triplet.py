@@ -38,6 +38,29 @@ class TripletMethod(Method):
 
     uses_labels = True
 
+    @classmethod
+    def check_config(cls, cfg: RunConfig, *, num_classes: int) -> None:
+        # A P×K batch (distance miners) takes K images of each of P classes.
+        t = cfg.triplet
+        if getattr(MINERS.factory(t.miner), "embeds_triplets", False):
+            return  # batch_size triplets drawn from the whole set: no P×K
+        p, k = t.classes_per_batch, cfg.train.batch_size // t.classes_per_batch
+        if p > num_classes:
+            raise ConfigError(
+                f"triplet.classes_per_batch={p}: the dataset has only {num_classes} classes"
+            )
+        if k < 2:
+            raise ConfigError(
+                f"train.batch_size={cfg.train.batch_size}: a P×K batch needs K >= 2 images of each "
+                f"of triplet.classes_per_batch={p} classes, so at least {2 * p}"
+            )
+        per_class = cfg.data.train_per_class
+        if per_class is not None and k > per_class:
+            raise ConfigError(
+                f"train.batch_size={cfg.train.batch_size}: K={k} images of a class per batch, more "
+                f"than the data.train_per_class={per_class} labelled images of a class"
+            )
+
     def __init__(self, cfg: RunConfig, **_: Any) -> None:
         super().__init__()
         t = cfg.triplet

@@ -38,7 +38,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from typing import Any
 from mnistmax.errors import ConfigError, MnistmaxError, RunError
 from mnistmax.io import read_json, write_json_atomic, write_text_atomic
 from mnistmax.logs import configure as configure_logs
+from mnistmax.signals import sigterm_as_interrupt
 from mnistmax.studies.spec import (
     StudySpec,
     Value,
@@ -572,23 +573,6 @@ def run_worker(
     finally:
         h.lock.close()
     return ran
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Handle SIGTERM (a scheduler's preemption, ``kill``) like Ctrl-C inside the block."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set signal handlers
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _worker_main(

@@ -18,9 +18,8 @@ from contextlib import contextmanager
 
 import torch
 
+from mnistmax.config import PRECISIONS
 from mnistmax.errors import ConfigError
-
-PRECISIONS = ("fp32", "bf16", "auto")
 
 
 def bf16_native(device: torch.device) -> bool:

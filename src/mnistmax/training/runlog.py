@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistmax.config import RunConfig, run_config_from_dict
-from mnistmax.errors import RunError
+from mnistmax.errors import ConfigError, RunError
 from mnistmax.io import read_json, write_json_atomic, write_text_atomic
 
 
@@ -66,10 +66,20 @@ class RunDir:
         return self.checkpoints / "best.pt"
 
     def create(self, cfg: RunConfig, device: str, argv: list[str] | None = None) -> None:
-        """Make the folder and write config.json and meta.json."""
-        self.figures.mkdir(parents=True, exist_ok=True)
-        self.checkpoints.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.path / "config.json", dataclasses.asdict(cfg))
+        """Make the folder and write config.json and meta.json.
+
+        Raises:
+            ConfigError: The folder cannot be made or written (one sentence, nothing trained).
+        """
+        try:
+            self.figures.mkdir(parents=True, exist_ok=True)
+            self.checkpoints.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.path / "config.json", dataclasses.asdict(cfg))
+        except OSError as exc:
+            raise ConfigError(
+                f"--out {self.path}: cannot make the run folder there ({exc.strerror or exc}); "
+                "choose a folder you can write to"
+            ) from None
         import numpy
         import torch
 

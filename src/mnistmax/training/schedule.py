@@ -9,10 +9,11 @@ import math
 
 import torch
 
-from mnistmax.config import TrainConfig
+from mnistmax.config import (
+    SCHEDULES,
+    TrainConfig,
+)
 from mnistmax.errors import ConfigError
-
-SCHEDULES = ("constant", "cosine", "plateau")
 
 
 def lr_factor(step: int, total: int, warmup: int, kind: str) -> float:
