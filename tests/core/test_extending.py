@@ -1,6 +1,7 @@
 """docs/extending.md, run: a toy two-view method (one loss, one class, one preset), a toy metric
 (one function, one declaration) and a toy noise (one class, one registry line), each registered
-only for the test, go through train → eval → report on mnist-mini with no other file touched."""
+only for the test (``Registry.temporarily``, ``monkeypatch``), go through train → eval → report
+on mnist-mini with no other file touched."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mnistmax.draws import Draw, Params
 from mnistmax.eval.metric import METRICS, Metric
 from mnistmax.families import train_run
 from mnistmax.methods import METHODS
 from mnistmax.methods.ssl import SSLMethod
+from mnistmax.noise import NOISES, Noise
 from mnistmax.recipes import PRESETS, Preset, get_preset
 from mnistmax.report import build_report
 
@@ -49,6 +52,20 @@ def centroid_accuracy(
     means = torch.zeros(classes, zt.shape[1]).index_add_(0, y_train.long(), zt)
     pred = (zq @ F.normalize(means, dim=1).T).argmax(1)
     return float((pred == y_test).float().mean())
+
+
+class Ripple(Noise):
+    """The toy noise: sinusoidal stripes of random phase; knob = amplitude."""
+
+    name, knob_max, doc = "ripple", 1.0, "amplitude of sinusoidal stripes"
+
+    def draw(self, d: Draw) -> Params:
+        return {"phase": d.rand() * 6.2832}
+
+    def apply(self, x: torch.Tensor, knob: torch.Tensor, params: Params) -> torch.Tensor:
+        cols = torch.arange(x.shape[-1], device=x.device, dtype=x.dtype).view(1, 1, 1, -1)
+        waves = torch.sin(cols + params["phase"].view(-1, 1, 1, 1))
+        return (x + knob.view(-1, 1, 1, 1) * waves).clamp(0, 1)
 
 
 TOY_METRIC = Metric("centroid_acc", "centroid acc.", from_features=centroid_accuracy)
@@ -88,6 +105,31 @@ def test_a_toy_method_and_metric_go_through_train_eval_and_report(
         "mnistmax train align_uniform --preset align_uniform_quick"
         in (report.out / "report.md").read_text()
     )
+
+
+def test_a_toy_noise_trains_and_evaluates_a_denoiser_and_reaches_the_report(
+    tmp_path: Path,
+) -> None:
+    overrides = [
+        "denoise.noise=ripple",
+        "denoise.eval_noises=ripple,gaussian",
+        "denoise.eval_intensities=0,0.5",
+        "denoise.eval_size=32",
+        "denoise.width=8",
+        "train.epochs=1",
+        "train.steps_per_epoch=3",
+    ]
+    from mnistmax.config import apply_overrides
+
+    with NOISES.temporarily("ripple", Ripple):
+        cfg = apply_overrides(get_preset("dae_quick"), overrides)
+        metrics = train_run(cfg, tmp_path / "runs" / "dae_ripple", quiet=True)
+        assert {r["noise"] for r in metrics["details"]["rows"]} == {"ripple", "gaussian"}
+        assert "test/own_noise/psnr@0.5" in metrics and "test/ripple/psnr@0.5" in metrics
+        report = build_report([tmp_path / "runs"], tmp_path / "report", maps=("pca",))
+    text = (report.out / "report.md").read_text()
+    assert "noise ripple" in text and "--set denoise.noise=ripple" in text
+    assert "ripple" not in NOISES
 
 
 def test_the_registries_are_as_before_after_the_toys(toy_registrations: None) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -141,6 +142,18 @@ def _k(knob: torch.Tensor) -> torch.Tensor:
 # Pixel-wise noise
 
 
+TYPES: list[type[Noise]] = []
+NoiseType = TypeVar("NoiseType", bound=type[Noise])
+
+
+def register(cls: NoiseType) -> NoiseType:
+    """Class decorator: a built-in noise type, registered under ``cls.name`` (``mnistmax.noise``
+    builds its registry and the zoo lists from :data:`TYPES`, in this order)."""
+    TYPES.append(cls)
+    return cls
+
+
+@register
 class Gaussian(Noise):
     """Additive Gaussian noise, clipped to [0, 1]; knob = σ."""
 
@@ -153,6 +166,7 @@ class Gaussian(Noise):
         return (x + _k(knob) * params["n"]).clamp(0, 1)
 
 
+@register
 class SaltPepper(Noise):
     """Each pixel becomes 0 or 1 (even odds) with probability p; knob = p."""
 
@@ -165,6 +179,7 @@ class SaltPepper(Noise):
         return torch.where(params["u"] < _k(knob), params["s"].to(x.dtype), x)
 
 
+@register
 class PixelFlip(Noise):
     """Each pixel becomes 1 − x with probability p (a flip on bitmaps); knob = p."""
 
@@ -177,6 +192,7 @@ class PixelFlip(Noise):
         return torch.where(params["u"] < _k(knob), 1 - x, x)
 
 
+@register
 class Speckle(Noise):
     """Multiplicative noise x·(1 + σ·n), clipped; knob = σ."""
 
@@ -189,6 +205,7 @@ class Speckle(Noise):
         return (x * (1 + _k(knob) * params["n"])).clamp(0, 1)
 
 
+@register
 class AddPixels(Noise):
     """Additive: each pixel is inked (set to 1) with probability p; knob = p."""
 
@@ -227,6 +244,7 @@ def _strokes(
     return mask
 
 
+@register
 class Lines(Noise):
     """Strokes (horizontal, vertical, diagonal segments, ≈2 px wide) that add or erase ink.
 
@@ -263,6 +281,7 @@ class Lines(Noise):
         return torch.where(ink, torch.ones_like(x), torch.where(erase, torch.zeros_like(x), x))
 
 
+@register
 class AddLines(Lines):
     """Additive: full-length rows, columns and diagonals of ink (the reference's line noise)."""
 
@@ -272,6 +291,7 @@ class AddLines(Lines):
     additive = True
 
 
+@register
 class Blocks(Noise):
     """Axis-aligned rectangles 2–8 px a side that add or erase ink; knob = expected count."""
 
@@ -307,12 +327,14 @@ class Blocks(Noise):
         return torch.where(ink, torch.ones_like(x), torch.where(erase, torch.zeros_like(x), x))
 
 
+@register
 class AddBlocks(Blocks):
     """Additive: ink rectangles 2–8 px a side; knob = expected count."""
 
     name, doc, add_only, additive = "add_blocks", "expected number of 2–8 px ink blocks", True, True
 
 
+@register
 class AddDiscs(Blocks):
     """Additive: ink discs of radius 1.5–3.5 px; knob = expected count."""
 
@@ -330,6 +352,7 @@ class AddDiscs(Blocks):
         return (xs - e("cx")) ** 2 + (ys - e("cy")) ** 2 < r**2
 
 
+@register
 class AddBorder(Noise):
     """Additive: a rough-edged ink band along one to four image edges.
 
@@ -368,6 +391,7 @@ class AddBorder(Noise):
         return torch.where(band, torch.ones_like(x), x)
 
 
+@register
 class Occlusion(Noise):
     """One square patch erased (set to 0) near the image centre; knob = side in pixels."""
 
@@ -405,6 +429,7 @@ def erode(x: torch.Tensor, steps: int = 1) -> torch.Tensor:
     return -dilate(-x, steps)
 
 
+@register
 class ErodeDilate(Noise):
     """Erosion (thins strokes) or dilation (thickens them), even odds per image.
 
@@ -452,6 +477,7 @@ def blur(x: torch.Tensor, sigma: torch.Tensor | float, radius: int = 8) -> torch
     return y.reshape(b, c, h, w)
 
 
+@register
 class Blur(Noise):
     """Gaussian blur; knob = σ in pixels (kernel radius 8)."""
 
@@ -468,6 +494,7 @@ class Blur(Noise):
 # Compositions
 
 
+@register
 class Mixed(Noise):
     """Two different types in sequence, drawn per image, each at intensity I / 2.
 
@@ -535,6 +562,7 @@ class Mixed(Noise):
         return self(x, knob, generator=generator)
 
 
+@register
 class AddMixed(Mixed):
     """Additive: one additive type per image (pixels, lines, blocks, discs or border) at I."""
 
@@ -544,23 +572,6 @@ class AddMixed(Mixed):
     share = 1.0
 
 
-GRAY_TYPES: tuple[type[Noise], ...] = (
-    Gaussian,
-    SaltPepper,
-    PixelFlip,
-    Speckle,
-    Lines,
-    Blocks,
-    Occlusion,
-    ErodeDilate,
-    Blur,
-    Mixed,
-)
-ADDITIVE_TYPES: tuple[type[Noise], ...] = (
-    AddPixels,
-    AddLines,
-    AddBlocks,
-    AddDiscs,
-    AddBorder,
-    AddMixed,
-)
+#: The built-in types in registration order; the zoo lists below are derived from it.
+GRAY_TYPES: tuple[type[Noise], ...] = tuple(t for t in TYPES if not t.additive)
+ADDITIVE_TYPES: tuple[type[Noise], ...] = tuple(t for t in TYPES if t.additive)
