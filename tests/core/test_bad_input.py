@@ -20,6 +20,9 @@ TINY = (
     "data.dataset=mnist-mini",
     "data.train_per_class=none",
     "data.val_size=none",
+    "model.encoder=conv_small",
+    "model.embed_dim=16",
+    "train.precision=fp32",
     "train.epochs=1",
     "train.steps_per_epoch=1",
     "train.batch_size=16",
@@ -59,7 +62,7 @@ CASES = [(name, field) for name in preset_names() for field in _fields(name)]
 
 
 @settings(
-    max_examples=15,
+    max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     derandomize=True,

@@ -38,9 +38,17 @@ def method_class(name: str) -> type[Method]:
 
 
 def method_names() -> list[str]:
-    """Every registered method, in registration order (triplet, the SSL methods, denoise)."""
+    """Every registered method in a fixed order: by module (:data:`METHOD_MODULES`: triplet,
+    the SSL methods, denoise; methods registered elsewhere last), then as registered there.
+    Not plain registration order, which follows whichever module was imported first."""
     _load_all()
-    return METHODS.in_order()
+    names = METHODS.in_order()
+
+    def rank(name: str) -> int:
+        module = getattr(METHODS.factory(name), "__module__", "")
+        return METHOD_MODULES.index(module) if module in METHOD_MODULES else len(METHOD_MODULES)
+
+    return sorted(names, key=lambda n: (rank(n), names.index(n)))
 
 
 __all__ = ["METHODS", "Method", "StepOutput", "build_method", "method_class", "method_names"]

@@ -35,6 +35,11 @@ class InReview:
 QUICK_EVAL = ("eval.fewshot_shots=10", "eval.kmeans_n_init=3")
 
 
+def _module_rank(preset: Preset) -> int:
+    module = preset.module
+    return PRESET_MODULES.index(module) if module in PRESET_MODULES else len(PRESET_MODULES)
+
+
 @dataclass(frozen=True)
 class Preset:
     """A registered preset: its factory, one line on what it is for, whether it is the default
@@ -45,6 +50,7 @@ class Preset:
     about: str
     default: bool = False
     review: tuple[InReview, ...] = ()
+    module: str = ""  # where it was registered
 
 
 PRESETS: dict[str, Preset] = {}
@@ -63,7 +69,9 @@ def preset(
     ``review``: the ``mnistmax review`` budgets that run it."""
 
     def deco(factory: Callable[[], RunConfig]) -> Callable[[], RunConfig]:
-        PRESETS[name] = Preset(lambda: replace(factory(), preset=name), about, default, review)
+        PRESETS[name] = Preset(
+            lambda: replace(factory(), preset=name), about, default, review, factory.__module__
+        )
         return factory
 
     return deco
@@ -126,4 +134,6 @@ def in_review(budget: str) -> list[tuple[str, InReview]]:
     """``(preset, its place)`` of every preset in review budget ``budget``, in registration
     order (triplet, the self-supervised methods, the denoisers)."""
     _load_all()
-    return [(n, r) for n, p in PRESETS.items() for r in p.review if r.budget == budget]
+    entries = [(n, r) for n, p in PRESETS.items() for r in p.review if r.budget == budget]
+    # PRESET_MODULES order, whichever preset module was imported first; then as registered.
+    return sorted(entries, key=lambda e: _module_rank(PRESETS[e[0]]))
