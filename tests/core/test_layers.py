@@ -1,6 +1,6 @@
 """Each package's ``__init__`` says which packages it may import ("May import: ..."); the code
 keeps to it, counting imports inside functions. The foundation modules (config, errors, io,
-registry, progress, timing, device, logs) may be imported anywhere."""
+registry, progress, timing, device, logs, version, extras) may be imported anywhere."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ FOUNDATION = {
     "device",
     "logs",
     "version",
+    "extras",
 }
 PACKAGES = sorted(p.parent.name for p in SRC.glob("*/__init__.py"))
 
