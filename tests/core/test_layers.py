@@ -1,6 +1,7 @@
 """Each package's ``__init__`` says which packages it may import ("May import: ..."); the code
 keeps to it, counting imports inside functions. The foundation modules (config, errors, io,
-registry, progress, timing, device, logs, version, draws, signals, rules) may be imported anywhere."""
+registry, progress, timing, device, logs, version, draws, signals, rules, extras) may be
+imported anywhere."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ FOUNDATION = {
     "draws",
     "signals",
     "rules",
+    "extras",
 }
 PACKAGES = sorted(p.parent.name for p in SRC.glob("*/__init__.py"))
 

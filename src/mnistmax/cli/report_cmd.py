@@ -16,14 +16,30 @@ from mnistmax.cli.common import add_data_root, add_device
 BUDGET_CHOICES = ("quick", "standard", "full")
 
 
-def _maps(text: str) -> tuple[str, ...]:
-    from mnistmax.errors import ConfigError
-    from mnistmax.viz.manifold import KINDS
+MAPS_HELP = "explorer maps (default: pca,tsne,umap; pca alone without the 'maps' extra)"
 
+
+def _maps(text: str | None, *, quiet: bool = False) -> tuple[str, ...]:
+    """The ``--maps`` names; by default every map whose package is installed."""
+    import sys
+
+    from mnistmax.errors import ConfigError
+    from mnistmax.viz.manifold import KINDS, available_kinds, check_kinds
+
+    if text is None:
+        names = available_kinds()
+        if names != KINDS and not quiet:
+            print(
+                f"mnistmax: the explorer draws {', '.join(names)} maps only; t-SNE and UMAP need "
+                "the 'maps' extra: pip install 'mnistmax[maps]'",
+                file=sys.stderr,
+            )
+        return names
     names = tuple(t.strip() for t in text.split(",") if t.strip())
     for name in names:
         if name not in KINDS:
             raise ConfigError(f"unknown map {name!r} in --maps; choose from {', '.join(KINDS)}")
+    check_kinds(names)
     return names
 
 
@@ -35,7 +51,7 @@ def register(sub: Any) -> None:
     r.add_argument("--budget", choices=BUDGET_CHOICES, default="quick", help="default: quick")
     r.add_argument("--out", default=None, help="review folder (default: runs/review_<budget>)")
     add_device(r)
-    r.add_argument("--maps", default="pca,tsne,umap", help="explorer maps (default: all three)")
+    r.add_argument("--maps", default=None, help=MAPS_HELP)
     r.add_argument(
         "--threads",
         type=int,
@@ -53,7 +69,7 @@ def register(sub: Any) -> None:
         "paths", nargs="+", metavar="RUN_OR_STUDY_DIR", help="run folders or folders holding them"
     )
     p.add_argument("--out", required=True, help="report folder (index.html, report.md)")
-    p.add_argument("--maps", default="pca,tsne,umap", help="explorer maps (default: all three)")
+    p.add_argument("--maps", default=None, help=MAPS_HELP)
     p.add_argument("--per-class", type=int, default=100, help="explorer test digits per class")
     p.add_argument("--no-explorer", action="store_true", help="skip the embedding explorer")
     p.add_argument("--quiet", action="store_true", help="print only the result line")
@@ -65,7 +81,7 @@ def run_review_cmd(args: argparse.Namespace) -> int:
     from mnistmax.review import plan, run_review
 
     out = args.out or f"runs/review_{args.budget}"
-    maps = _maps(args.maps)
+    maps = _maps(args.maps, quiet=args.quiet or args.dry_run)
     if args.dry_run:
         for p in plan(args.budget, out, device=args.device, data_root=args.data_root):
             extra = " ".join(f"--set {o}" for o in p.item.overrides)
@@ -95,7 +111,7 @@ def run_report_cmd(args: argparse.Namespace) -> int:
     result = build_report(
         args.paths,
         args.out,
-        maps=_maps(args.maps),
+        maps=_maps(args.maps, quiet=args.quiet),
         per_class=args.per_class,
         explorer=not args.no_explorer,
         log=None if args.quiet else print,

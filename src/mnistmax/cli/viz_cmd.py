@@ -48,6 +48,9 @@ def _check_viz_args(args: argparse.Namespace) -> None:
         raise ConfigError(f"--points must be at least 5, got {args.points}")
     if args.queries < 1 or args.k < 1:
         raise ConfigError(f"--queries and --k must be at least 1, got {args.queries}, {args.k}")
+    from mnistmax.viz.manifold import check_kinds
+
+    check_kinds([args.kind])
     if args.out is not None:
         suffix = Path(args.out).suffix.lower()
         allowed = (".gif",) if args.animate else (".png", ".pdf", ".svg", ".jpg", ".jpeg")

@@ -8,8 +8,16 @@
 ``docs/studies.md`` describes the spec format and the commands.
 
 May import: families, methods, recipes, training, viz. Imported by the CLI.
+
+Optuna (and SQLAlchemy with it) comes with the 'studies' extra: importing this package checks
+for it once, so the modules below import it where they use it. PostgreSQL's driver is checked
+where a storage URL is opened (:func:`mnistmax.studies.storage.driver_url`).
 """
 
-from mnistmax.studies.spec import STUDY_PRESETS, Objective, Param, StudySpec, load_spec
+from mnistmax.extras import require
+
+require("optuna", "studies", "studies")
+
+from mnistmax.studies.spec import STUDY_PRESETS, Objective, Param, StudySpec, load_spec  # noqa: E402
 
 __all__ = ["STUDY_PRESETS", "Objective", "Param", "StudySpec", "load_spec"]

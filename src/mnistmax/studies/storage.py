@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mnistmax.errors import ConfigError, MnistmaxError
+from mnistmax.extras import require
 from mnistmax.io import read_json, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ def driver_url(url: str) -> str:
 
     parsed = check_url(url)
     if parsed.drivername == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        require("psycopg2", "studies", "PostgreSQL study storage")
         return str(parsed.set(drivername="postgresql+psycopg2").render_as_string(False))
     return url
 

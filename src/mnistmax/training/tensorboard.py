@@ -18,6 +18,11 @@ class TensorBoardLog:
     """A thin wrapper over ``SummaryWriter``; ``purge_step`` drops events a resume will redo."""
 
     def __init__(self, run_path: str | Path, *, purge_step: int | None = None) -> None:
+        from mnistmax.extras import require
+
+        # torch.utils.tensorboard needs the tensorboard package and says so in an ImportError
+        # of its own; ask for the package first so a missing one names the extra.
+        require("tensorboard", "tensorboard", "TensorBoard logs (train.tensorboard=true)")
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(str(Path(run_path) / "tensorboard"), purge_step=purge_step)

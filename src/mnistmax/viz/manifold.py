@@ -10,15 +10,39 @@ map radius between frames of a 12-epoch trace; continuing: 0.24; UMAP 0.77 / 0.5
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 
 from mnistmax.errors import ConfigError
+from mnistmax.extras import installed, missing, require
 from mnistmax.viz.projections import pca_2d
 
 Kind = Literal["pca", "tsne", "umap"]
 KINDS: tuple[str, ...] = ("pca", "tsne", "umap")
+# The maps that the 'maps' extra brings: kind -> (module, what needs it).
+EXTRA_KINDS: dict[str, tuple[str, str]] = {
+    "tsne": ("openTSNE", "t-SNE maps"),
+    "umap": ("umap", "UMAP maps"),
+}
+
+
+def available_kinds() -> tuple[str, ...]:
+    """PCA, and t-SNE and UMAP where the 'maps' extra is installed."""
+    return tuple(k for k in KINDS if k not in EXTRA_KINDS or installed(EXTRA_KINDS[k][0]))
+
+
+def check_kinds(kinds: Sequence[str]) -> None:
+    """Fail early, in one sentence, on a map kind whose extra is not installed."""
+    for kind in kinds:
+        if kind in EXTRA_KINDS and not installed(EXTRA_KINDS[kind][0]):
+            raise missing(EXTRA_KINDS[kind][1], "maps")
+
+
+def _backend(kind: str) -> Any:
+    module, feature = EXTRA_KINDS[kind]
+    return require(module, "maps", feature)
 
 
 def project_2d(
@@ -49,7 +73,7 @@ def project_2d(
     if kind == "tsne":
         import logging
 
-        from openTSNE import TSNE
+        TSNE = _backend("tsne").TSNE
 
         # A continued map is wider than openTSNE's std-1e-4 starting point on purpose (no early
         # exaggeration phase to expand it), which it would warn about.
@@ -75,8 +99,7 @@ def project_2d(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # umap's n_jobs/random_state notice
-        import umap
-
+        umap = _backend("umap")
         reducer = umap.UMAP(
             n_components=2,
             n_neighbors=int(min(15, len(z) - 1)),
