@@ -31,7 +31,7 @@ def __getattr__(name: str) -> Any:
     # PEP 562: the API module (and torch with it) is imported on first use, so that the CLI's
     # light commands and `import mnistmax` stay fast.
     if name in _API:
-        from mnistmax import api
+        from mnistmax import api  # start-up: the API and torch load on first use
 
         return getattr(api, name)
     raise AttributeError(f"module 'mnistmax' has no attribute {name!r}")

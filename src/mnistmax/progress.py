@@ -15,6 +15,6 @@ def progress(
     if quiet:
         yield from iterable
         return
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # tqdm: kept out of the CLI's start-up (data commands)
 
     yield from tqdm(iterable, desc=desc, total=total, dynamic_ncols=True, leave=False, **kw)

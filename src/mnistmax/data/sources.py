@@ -201,8 +201,8 @@ class HttpSource(Source):
         )
 
     def _download(self, url: str, *, quiet: bool, desc: str) -> bytes:
-        from mnistmax.progress import progress
-        from mnistmax.version import __version__
+        from mnistmax.progress import progress  # start-up: data commands import only numpy
+        from mnistmax.version import __version__  # start-up: data commands import only numpy
 
         if self._opener is None:
             self._opener = urllib.request.build_opener(

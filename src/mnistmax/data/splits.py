@@ -101,7 +101,7 @@ def load_splits(cfg: DataConfig, device: torch.device | str = "cpu") -> Splits:
 
     ``cfg.train_per_class`` is not applied here: see :func:`labelled`.
     """
-    from mnistmax.data import catalog, store
+    from mnistmax.data import catalog, store  # start-up: data commands import only numpy
 
     info = catalog.DATASETS.get(cfg.dataset)
     if info is None:

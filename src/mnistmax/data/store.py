@@ -160,7 +160,7 @@ def _stamp_ok(info: DatasetInfo, stamp: dict[str, Any] | None) -> bool:
 def _write_stamp(
     info: DatasetInfo, folder: Path, origins: dict[str, str], old: dict[str, Any] | None
 ) -> None:
-    from mnistmax.version import __version__
+    from mnistmax.version import __version__  # start-up: data commands import only numpy
 
     old_files = (old or {}).get("files") or {}
     files = {}

@@ -9,11 +9,15 @@ training split (validation images excluded) with a fixed recipe and seed, and ca
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
 from mnistmax.data.splits import Splits
+from mnistmax.data.store import data_root
 from mnistmax.io import atomic_path
+from mnistmax.progress import progress
 
 VERSION = 2  # bump when the architecture or recipe changes: the cache key holds it
 EPOCHS_FULL = 2  # epochs on a full dataset; small datasets get more (see train_classifier)
@@ -55,14 +59,12 @@ class Classifier(nn.Module):
 
 def classifier_path(dataset: str, root: str | None = None) -> str:
     """Where the reference classifier of ``dataset`` is cached."""
-    from mnistmax.data.store import data_root
 
     return str(data_root(root) / "classifiers" / f"{dataset}_lenet_v{VERSION}.pt")
 
 
 def train_classifier(splits: Splits, *, seed: int = 0, quiet: bool = True) -> Classifier:
     """Train the reference classifier on ``splits.train`` (clean images, Adam, batch 128)."""
-    from mnistmax.progress import progress
 
     device = splits.train.x.device
     torch.manual_seed(seed)
@@ -97,7 +99,6 @@ def load_or_train_classifier(
         The classifier (eval mode, on the splits' device) and ``{"val_acc", "test_acc"}`` on
         clean images.
     """
-    from pathlib import Path
 
     device = splits.train.x.device
     path = Path(classifier_path(dataset, root))

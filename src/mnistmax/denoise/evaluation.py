@@ -21,6 +21,7 @@ from mnistmax.eval.denoise_metrics import DenoiseMeter
 from mnistmax.eval.metric import declare
 from mnistmax.methods.denoise import prepare_clean
 from mnistmax.noise import ADDITIVE_NOISES, GRAY_NOISES, build_noise
+from mnistmax.progress import progress
 
 Denoise = Callable[[torch.Tensor], torch.Tensor]
 CHUNK = 1000
@@ -84,7 +85,6 @@ def evaluate_sweep(
         intensities: Levels (default: ``cfg.denoise.eval_intensities``).
         quiet: No progress bar.
     """
-    from mnistmax.progress import progress
 
     d = cfg.denoise
     clean = prepare_clean(clean_x, d.track)

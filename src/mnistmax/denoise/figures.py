@@ -12,6 +12,9 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
+from mnistmax.noise import build_noise
+from mnistmax.viz.dashboard import training_dashboard
+
 SCALE = 3  # screen pixels per image pixel
 PAD = 2
 LABEL_W = 84
@@ -129,7 +132,6 @@ def metric_curves(rows: Sequence[dict[str, Any]], metric: str, *, title: str = "
 
 def denoise_dashboard(history: Sequence[dict[str, Any]], *, title: str = "") -> Figure:
     """2×2: loss (train / val), PSNR, validation SSIM, learning rate."""
-    from mnistmax.viz.dashboard import training_dashboard
 
     panels = [
         ("loss", [("train/loss", "train"), ("val/loss", "val")]),
@@ -151,7 +153,6 @@ def noise_gallery(
         levels: Intensities (columns / frames).
         seed: Noise seed (the same for every level: frames grow nested corruption).
     """
-    from mnistmax.noise import build_noise
 
     grid_rows, frames = [], []
     for name in noises:

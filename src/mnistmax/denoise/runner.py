@@ -19,13 +19,17 @@ import torch
 
 from mnistmax.config import RunConfig
 from mnistmax.data.splits import Splits, load_splits
+from mnistmax.denoise.baselines import baselines
+from mnistmax.denoise.classifier import load_or_train_classifier
 from mnistmax.denoise.evaluation import (
+    default_noises,
     evaluate_sweep,
     flat_metrics,
     markdown_table,
     model_label,
     summary,
 )
+from mnistmax.denoise.figures import eval_grid, metric_curves
 from mnistmax.device import resolve_device
 from mnistmax.errors import ConfigError, RunError
 from mnistmax.eval.embed import fused_for_inference
@@ -35,7 +39,10 @@ from mnistmax.methods import method_class
 from mnistmax.methods.denoise import DenoiseMethod, prepare_clean
 from mnistmax.noise import build_noise
 from mnistmax.training.checkpoint import load_checkpoint
+from mnistmax.training.loop import load_method
 from mnistmax.training.runlog import RunDir
+from mnistmax.viz.animation import save_png
+from mnistmax.viz.dashboard import save_figure
 
 
 def check_config(cfg: RunConfig) -> None:
@@ -71,8 +78,6 @@ def evaluate_denoise_run(
             ``evaluation`` to them.
         started: ``time.perf_counter()`` when the pipeline started: adds ``wall_seconds``.
     """
-    from mnistmax.denoise.classifier import load_or_train_classifier
-    from mnistmax.training.loop import load_method
 
     run = RunDir(path)
     if not run.best_checkpoint.exists():
@@ -142,11 +147,6 @@ def write_eval_figures(
     run: RunDir, rows: list[dict[str, Any]], method: DenoiseMethod, x: torch.Tensor, cfg: RunConfig
 ) -> None:
     """Curves of PSNR, SSIM, Dice and downstream accuracy against I, and the evaluation grid."""
-    from mnistmax.denoise.baselines import baselines
-    from mnistmax.denoise.evaluation import default_noises
-    from mnistmax.denoise.figures import eval_grid, metric_curves
-    from mnistmax.viz.animation import save_png
-    from mnistmax.viz.dashboard import save_figure
 
     metrics = ["psnr", "ssim", "dice", "downstream_acc"]
     if any("removal" in r for r in rows):

@@ -47,6 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mnistmax.augment import build_augment
 from mnistmax.data.splits import Splits
 from mnistmax.eval.fewshot import fewshot_splits
 
@@ -190,8 +191,6 @@ def finetune(
         raise ValueError("train_x and train_y must be non-empty and of one length")
     pipeline = None
     if augment is not None:
-        from mnistmax.augment import build_augment
-
         pipeline = build_augment(augment)
 
     def fit(model: nn.Module, lr: float) -> nn.Module:

@@ -28,15 +28,19 @@ import torch
 from matplotlib.figure import Figure
 
 from mnistmax.config import RunConfig
+from mnistmax.data import catalog
 from mnistmax.data.splits import Splits, labelled, load_splits
 from mnistmax.device import resolve_device
 from mnistmax.errors import ConfigError
 from mnistmax.eval.metric import Metric
+from mnistmax.methods import build_method, method_class
 from mnistmax.methods.base import Method
 from mnistmax.registry import Registry
 from mnistmax.timing import Stopwatch, format_timings
 from mnistmax.training.loop import FitResult, fit
 from mnistmax.training.runlog import RunDir
+from mnistmax.training.tensorboard import log_run_outputs
+from mnistmax.viz.dashboard import training_dashboard
 
 # Modules that register families; imported on first look-up, like the methods.
 FAMILY_MODULES = ("mnistmax.families.representation", "mnistmax.families.denoising")
@@ -89,7 +93,6 @@ class Family:
     def figure(self, run: Any, kind: str) -> Figure:
         """Figure ``kind`` of ``run`` (a :class:`mnistmax.api.Run`); the base draws the training
         dashboard from the per-epoch history."""
-        from mnistmax.viz.dashboard import training_dashboard
 
         self._check_kind(kind)
         return training_dashboard(run.history, title=run.path.name)
@@ -149,8 +152,6 @@ class Family:
         method of another family, an unknown dataset, a batch larger than the training split,
         what the method's own rules refuse (names of its parts, P×K against the labels), and
         the fields' ranges (checked when the config was built, :mod:`mnistmax.rules`)."""
-        from mnistmax.data import catalog
-        from mnistmax.methods import build_method, method_class
 
         owner = family_of(cfg.method)
         if owner.name != self.name:
@@ -203,7 +204,6 @@ class Family:
         ``validation`` (the rest of the loop: per-epoch validation, traces, checkpoints, the
         optimiser's set-up), ``figures``, then what the family's evaluation records.
         """
-        from mnistmax.methods import build_method
 
         self.check(cfg)
         wall = time.perf_counter()
@@ -242,8 +242,6 @@ class Family:
             else {}
         )
         if cfg.train.tensorboard:
-            from mnistmax.training.tensorboard import log_run_outputs
-
             log_run_outputs(run.path, cfg.train.epochs)
         return metrics
 
@@ -272,7 +270,6 @@ def _load_families() -> None:
 
 def family_of(method: str) -> Family:
     """The family of the registered method ``method`` (unknown names: one clear ConfigError)."""
-    from mnistmax.methods import method_class
 
     cls = method_class(method)
     _load_families()

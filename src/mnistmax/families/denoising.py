@@ -13,7 +13,15 @@ from matplotlib.figure import Figure
 from mnistmax.config import RunConfig
 from mnistmax.data.splits import Splits, per_class_subset
 from mnistmax.denoise.baselines import LABELS
-from mnistmax.denoise.evaluation import OWN_NOISE_PSNR, OWN_NOISE_SSIM
+from mnistmax.denoise.evaluation import (
+    OWN_NOISE_PSNR,
+    OWN_NOISE_SSIM,
+    flat_metrics,
+    headline_noise,
+    model_label,
+)
+from mnistmax.denoise.figures import denoise_dashboard, metric_curves, progress_frames
+from mnistmax.denoise.runner import check_config, evaluate_denoise_run
 from mnistmax.errors import ConfigError
 from mnistmax.families.base import FAMILIES, BaselineRef, Family, Tracer
 from mnistmax.io import write_json_atomic
@@ -23,6 +31,8 @@ from mnistmax.noise import build_noise
 from mnistmax.timing import Stopwatch
 from mnistmax.training.loop import FitResult
 from mnistmax.training.runlog import RunDir
+from mnistmax.viz.animation import save_gif
+from mnistmax.viz.dashboard import save_figure
 
 TRACE_SEED = 7
 
@@ -50,7 +60,6 @@ class Denoising(Family):
     baselines: ClassVar[Mapping[str, str]] = LABELS
 
     def check(self, cfg: RunConfig) -> None:
-        from mnistmax.denoise.runner import check_config
 
         super().check(cfg)
         check_config(cfg)
@@ -63,9 +72,6 @@ class Denoising(Family):
             return m.denoise(noisy.contiguous(memory_format=torch.channels_last)).contiguous()
 
         def figures(run: RunDir, result: FitResult) -> None:
-            from mnistmax.denoise.figures import denoise_dashboard, progress_frames
-            from mnistmax.viz.animation import save_gif
-            from mnistmax.viz.dashboard import save_figure
 
             if result.trace is not None:
                 frames = progress_frames(clean.cpu(), noisy.cpu(), result.trace)
@@ -98,7 +104,6 @@ class Denoising(Family):
         clock: Stopwatch,
         quiet: bool,
     ) -> dict[str, Any]:
-        from mnistmax.denoise.runner import evaluate_denoise_run
 
         return evaluate_denoise_run(
             run.path, quiet=quiet, splits=splits, timings=clock.rounded(), started=started
@@ -107,7 +112,6 @@ class Denoising(Family):
     figure_kinds = ("dashboard", "psnr", "ssim")
 
     def figure(self, run: Any, kind: str) -> Figure:
-        from mnistmax.denoise.figures import denoise_dashboard, metric_curves
 
         self._check_kind(kind)
         if kind == "dashboard":
@@ -142,7 +146,6 @@ class Denoising(Family):
         # Before the one schema a denoiser's eval.json held its sweep at the top level.
         if "rows" not in eval_json or "details" in eval_json:
             return eval_json
-        from mnistmax.denoise.evaluation import flat_metrics, model_label
 
         old = dict(eval_json)
         train = old.pop("train", {})
@@ -177,7 +180,6 @@ class Denoising(Family):
     ) -> BaselineRef:
         # One row per dataset, track, headline noise and filter; the same noise draw (seed and
         # test images) computed by several runs counts once.
-        from mnistmax.denoise.evaluation import headline_noise
 
         details = eval_json.get("details", {})
         noise = headline_noise(details.get("rows", []), cfg)

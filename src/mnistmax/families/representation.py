@@ -11,6 +11,7 @@ import torch
 from matplotlib.figure import Figure
 
 from mnistmax.config import RunConfig
+from mnistmax.data import catalog
 from mnistmax.data.splits import Splits, per_class_subset
 from mnistmax.eval.clustering import KMEANS_ACC, KMEANS_ARI, KMEANS_NMI
 from mnistmax.eval.embed import embed
@@ -20,9 +21,14 @@ from mnistmax.eval.linear_probe import LINEAR_PROBE
 from mnistmax.eval.metric import Metric, feature_metrics
 from mnistmax.families.base import FAMILIES, BaselineRef, Family, Tracer
 from mnistmax.methods.base import Method
+from mnistmax.representation.evaluation import evaluate_run
 from mnistmax.timing import Stopwatch
 from mnistmax.training.loop import FitResult
 from mnistmax.training.runlog import RunDir
+from mnistmax.viz.animation import pca_evolution_frames, save_gif, save_png
+from mnistmax.viz.dashboard import save_figure, training_dashboard
+from mnistmax.viz.manifold import project_2d
+from mnistmax.viz.projections import embedding_scatter
 
 #: The headline metrics ``mnistmax train`` prints, next to two baselines.
 SUMMARY_KEYS = (
@@ -45,8 +51,6 @@ def write_figures(
     run: RunDir, result: FitResult, labels: np.ndarray, class_names: tuple[str, ...]
 ) -> None:
     """The clustering-evolution GIF with its per-epoch PNG frames, and the dashboard."""
-    from mnistmax.viz.animation import pca_evolution_frames, save_gif, save_png
-    from mnistmax.viz.dashboard import save_figure, training_dashboard
 
     if result.trace is not None and len(result.trace) > 1:
         trace = result.trace.numpy()
@@ -82,10 +86,6 @@ class Representation(Family):
         if kind == "dashboard":
             return super().figure(run, kind)
         self._check_kind(kind)
-        from mnistmax.data import catalog
-        from mnistmax.data.splits import per_class_subset
-        from mnistmax.viz.manifold import project_2d
-        from mnistmax.viz.projections import embedding_scatter
 
         z, y = run.embed("test")
         idx = per_class_subset(y, min(100, int(np.bincount(y).min())), seed=0)
@@ -152,7 +152,6 @@ class Representation(Family):
         clock: Stopwatch,
         quiet: bool,
     ) -> dict[str, Any]:
-        from mnistmax.representation.evaluation import evaluate_run
 
         return evaluate_run(
             run, device=device, splits=splits, started=started, clock=clock, quiet=quiet

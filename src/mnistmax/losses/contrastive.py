@@ -31,11 +31,11 @@ def gather_with_grad(u: torch.Tensor) -> tuple[torch.Tensor, int]:
 
     Without an initialised process group (the usual single-process case) this is ``(u, 0)``.
     """
-    import torch.distributed as dist
+    import torch.distributed as dist  # only under torch.distributed
 
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return u, 0
-    from torch.distributed.nn.functional import all_gather
+    from torch.distributed.nn.functional import all_gather  # only under torch.distributed
 
     return torch.cat(all_gather(u)), dist.get_rank()
 

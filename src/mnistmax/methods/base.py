@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from mnistmax.config import RunConfig
+from mnistmax.data.loader import epoch_batches
 from mnistmax.data.splits import Split
 from mnistmax.models.encoders import Encoder
 
@@ -50,7 +51,6 @@ class Method(nn.Module):
         self, train: Split, steps: int, batch_size: int, *, generator: torch.Generator
     ) -> Iterator[torch.Tensor]:
         """Index batches for one epoch (default: one shuffled pass)."""
-        from mnistmax.data.loader import epoch_batches
 
         for i, idx in enumerate(
             epoch_batches(

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from mnistmax.config import RunConfig
+from mnistmax.data.loader import epoch_batches
 from mnistmax.data.splits import Split
 from mnistmax.errors import ConfigError
 from mnistmax.eval.denoise_metrics import psnr, set_psnr, ssim
@@ -92,7 +93,6 @@ class DenoiseMethod(Method):
         self, train: Split, steps: int, batch_size: int, *, generator: torch.Generator
     ) -> Iterator[torch.Tensor]:
         """``steps`` shuffled batches, re-shuffling after each pass (an epoch may be several)."""
-        from mnistmax.data.loader import epoch_batches
 
         if batch_size > len(train):
             raise ConfigError(f"batch size {batch_size} exceeds the {len(train)} training images")

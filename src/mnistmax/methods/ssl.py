@@ -29,6 +29,7 @@ from mnistmax.augment import build_augment
 from mnistmax.config import RunConfig, SSLConfig
 from mnistmax.data.splits import Split
 from mnistmax.errors import ConfigError
+from mnistmax.eval.embed import embed
 from mnistmax.losses.barlow import barlow_twins_loss
 from mnistmax.losses.byol import byol_loss, cosine_momentum, ema_update
 from mnistmax.losses.contrastive import nt_xent_loss, supcon_loss
@@ -136,7 +137,6 @@ class SSLMethod(Method):
     @torch.no_grad()
     def validation_logs(self, val: Split, z: torch.Tensor | None = None) -> dict[str, float]:
         """Collapse monitor of ``h`` on (at most 1,000) validation images (no augmentation)."""
-        from mnistmax.eval.embed import embed
 
         if z is None:
             z = embed(self, val.x)

@@ -18,8 +18,10 @@ import torch
 
 from mnistmax.augment import build_augment
 from mnistmax.config import RunConfig
+from mnistmax.data.loader import pk_batches, triplet_batches
 from mnistmax.data.splits import Split
 from mnistmax.errors import ConfigError
+from mnistmax.eval.embed import embed
 from mnistmax.losses.miners import MINERS, RandomMiner
 from mnistmax.losses.triplet import (
     pairwise_distances,
@@ -85,7 +87,6 @@ class TripletMethod(Method):
     def batches(
         self, train: Split, steps: int, batch_size: int, *, generator: torch.Generator
     ) -> Iterator[torch.Tensor]:
-        from mnistmax.data.loader import pk_batches, triplet_batches
 
         if self.miner.embeds_triplets:  # batch_size triplets from the whole set: 3 x images
             yield from triplet_batches(train.y, batch_size, steps, generator=generator)
@@ -132,7 +133,6 @@ class TripletMethod(Method):
             a, p, n = RandomMiner()(None, y, generator=g)
             self._val_triplets = (a.to(val.y.device), p.to(val.y.device), n.to(val.y.device))
         a, p, n = self._val_triplets
-        from mnistmax.eval.embed import embed
 
         if z is None:
             z = embed(self.encoder, val.x)

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mnistmax.errors import ConfigError
 from mnistmax.registry import Registry
 
 
@@ -192,7 +193,6 @@ class ViTTiny(Encoder):
         **_: Any,
     ) -> None:
         super().__init__()
-        from mnistmax.errors import ConfigError
 
         if 28 % patch:
             raise ConfigError(f"vit_tiny patch={patch} must divide 28 (use 4 or 7)")

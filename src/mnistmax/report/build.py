@@ -13,12 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnistmax.errors import ConfigError
 from mnistmax.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 from mnistmax.report.collect import collect
 from mnistmax.report.explorer import explorer_data, explorer_html
 from mnistmax.report.html import render_page
 from mnistmax.report.markdown import render_markdown, run_asset_folder
 from mnistmax.report.table import Row, method_rank, per_run_rows, rows_json, summary_rows
+from mnistmax.viz.manifold import KINDS
 
 
 @dataclass
@@ -55,8 +57,6 @@ def build_report(
     Raises:
         ConfigError: A path is missing, or no finished run is found.
     """
-    from mnistmax.errors import ConfigError
-    from mnistmax.viz.manifold import KINDS
 
     tic = time.perf_counter()
     for kind in maps:

@@ -26,10 +26,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
+from scipy.optimize import linear_sum_assignment
 
+from mnistmax.data import catalog, store
+from mnistmax.data.splits import per_class_subset
 from mnistmax.errors import MnistmaxError
+from mnistmax.io import atomic_path
 from mnistmax.report.collect import RunRecord
 from mnistmax.report.render import asset, render
+from mnistmax.training.checkpoint import load_checkpoint
+from mnistmax.viz.manifold import project_2d
+from mnistmax.viz.projections import pca_basis
 
 MAP_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 CACHE_VERSION = 1
@@ -67,8 +75,7 @@ def matched_clusters(
 ) -> np.ndarray:
     """k-means (k = classes) on L2-normalised ``z``; cluster ids renamed to their Hungarian-matched
     class (so colours agree with the label view where the clustering is right)."""
-    from scipy.optimize import linear_sum_assignment
-    from sklearn.cluster import KMeans
+    from sklearn.cluster import KMeans  # scikit-learn: ~0.7 s to import; only the clustering here needs it
 
     k = min(num_classes, len(z))
     pred = KMeans(n_clusters=k, n_init=n_init, random_state=0).fit_predict(_normalise(z))
@@ -81,7 +88,6 @@ def matched_clusters(
 
 
 def _png_b64(img: np.ndarray) -> str:
-    from PIL import Image
 
     buf = io.BytesIO()
     Image.fromarray(np.asarray(img, dtype=np.uint8), mode="L").save(
@@ -92,7 +98,6 @@ def _png_b64(img: np.ndarray) -> str:
 
 def _test_images(run: RunRecord) -> np.ndarray | None:
     """The dataset's test images from the local cache (never fetched here), or ``None``."""
-    from mnistmax.data import store
 
     try:
         x, _ = store.load_arrays(
@@ -105,7 +110,6 @@ def _test_images(run: RunRecord) -> np.ndarray | None:
 
 def _trace(run: RunRecord) -> np.ndarray | None:
     """The run's per-epoch trace embeddings (epochs + 1, N, D), if its last checkpoint kept them."""
-    from mnistmax.training.checkpoint import load_checkpoint
 
     path = run.path / "checkpoints" / "last.pt"
     if not path.is_file():
@@ -139,7 +143,6 @@ class MapCache:
             except (OSError, ValueError):
                 pass
         arr = compute()
-        from mnistmax.io import atomic_path
 
         with atomic_path(path, suffix=".npy") as tmp, open(tmp, "wb") as fh:
             np.save(fh, arr)
@@ -175,7 +178,6 @@ class _RunEmbeddings:
 def _load_embeddings(run: RunRecord, per_class: int) -> _RunEmbeddings | None:
     """The run's test embeddings and explorer subset (``per_class`` digits per class, seed 0);
     ``None`` without ``embeddings_test.npz`` or with too few test digits."""
-    from mnistmax.data.splits import per_class_subset
 
     path = run.path / "embeddings_test.npz"
     if not path.is_file():
@@ -192,7 +194,6 @@ def _load_embeddings(run: RunRecord, per_class: int) -> _RunEmbeddings | None:
 def _load_trace(run: RunRecord, y: np.ndarray) -> _Trace | None:
     """The run's trace with the test digits it follows, or ``None`` when the run kept no trace
     or the digits cannot be recovered (their count differs from the trace's)."""
-    from mnistmax.data.splits import per_class_subset
 
     z = _trace(run)
     if z is None:
@@ -220,7 +221,6 @@ def _pools(loaded: Sequence[_RunEmbeddings]) -> dict[str, np.ndarray]:
 
 def _classes(dataset: str, y: np.ndarray) -> tuple[int, list[str]]:
     """The number of classes and their names: from the catalogue, else from the labels."""
-    from mnistmax.data import catalog
 
     if dataset in catalog.DATASETS:
         info = catalog.get(dataset)
@@ -265,7 +265,6 @@ def _run_entry(
 
 def _maps(zs: np.ndarray, maps: Sequence[str], store: MapCache) -> dict[str, Any]:
     """Each requested 2-D map of ``zs`` (cached in ``store``) with its title and bounds."""
-    from mnistmax.viz.manifold import project_2d
 
     out: dict[str, Any] = {}
     for kind in maps:
@@ -288,7 +287,6 @@ def _neighbour_lists(z: np.ndarray) -> dict[str, Any]:
 def _frames(trace: _Trace, y: np.ndarray, pos: dict[int, int], num_classes: int) -> dict[str, Any]:
     """The epoch slider's frames: every epoch in the final epoch's PCA basis (fixed axes), with
     that epoch's clusters and neighbours."""
-    from mnistmax.viz.projections import pca_basis
 
     mean, basis = pca_basis(trace.z[-1])
     coords = (trace.z - mean) @ basis

@@ -9,15 +9,19 @@ input and the classical filters for denoisers (same noise draw as the model).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mnistmax.data import catalog
+from mnistmax.errors import ConfigError
 from mnistmax.eval.metric import Metric
 from mnistmax.families import families, family_of
-from mnistmax.methods import method_class, method_names
+from mnistmax.methods import build_method, method_class, method_names
+from mnistmax.recipes import get_preset
 from mnistmax.report.collect import RunRecord
 
 #: Keys that say where or with which seed a run ran, not what it is.
@@ -100,14 +104,10 @@ def _value_text(v: Any) -> str:
 
 def overrides_from_preset(run: RunRecord) -> list[str] | None:
     """``section.field=value`` that turn the run's preset into its config (``None``: no preset)."""
-    from mnistmax.errors import ConfigError
-    from mnistmax.recipes import get_preset
 
     if not run.preset:
         return None
     try:
-        import dataclasses
-
         base = flatten(dataclasses.asdict(get_preset(run.preset)))
     except ConfigError:
         return None
@@ -155,8 +155,6 @@ def command(run: RunRecord) -> str:
 
 def train_size(run: RunRecord) -> int | None:
     """Training images the run saw (after the validation carve and any per-class subset)."""
-    from mnistmax.data import catalog
-    from mnistmax.errors import ConfigError
 
     d = run.cfg.data
     try:
@@ -204,8 +202,6 @@ def count_parameters(run: RunRecord) -> tuple[int, int]:
         sort_keys=True,
     )
     if key not in _PARAM_CACHE:
-        from mnistmax.methods import build_method
-
         method = build_method(run.cfg)
         test_time = sum(p.numel() for p in method.inference_module().parameters())
         total = sum(p.numel() for p in method.parameters() if p.requires_grad)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import inspect
 import json
 import logging
@@ -23,10 +24,13 @@ from typing import Any
 import torch
 
 from mnistmax.config import RunConfig
+from mnistmax.data import catalog
 from mnistmax.data.splits import Splits
+from mnistmax.data.store import data_root
 from mnistmax.eval.embed import embed
 from mnistmax.eval.metric import feature_metrics
 from mnistmax.io import read_json, write_json_atomic
+from mnistmax.models.encoders import build_encoder
 from mnistmax.progress import progress
 from mnistmax.representation.protocol import pca_features, representation_metrics
 
@@ -35,7 +39,6 @@ log = logging.getLogger(__name__)
 
 def _source_digest(*modules: str) -> str:
     """sha256 of the named modules' source files: the code a cached number was computed by."""
-    import importlib.util
 
     h = hashlib.sha256()
     for name in modules:
@@ -108,8 +111,6 @@ def _read_cached(path: Path, key: dict[str, Any]) -> dict[str, float] | None:
 
 def _baselines(cfg: RunConfig, splits: Splits, device: torch.device) -> list[_Baseline]:
     """The baselines ``cfg`` asks for, each with the checksummed key of what it depends on."""
-    from mnistmax.data import catalog
-    from mnistmax.models.encoders import build_encoder
 
     data_key = {
         "md5": catalog.DATASETS[cfg.data.dataset].md5s,
@@ -174,7 +175,6 @@ def baseline_metrics(
     (``baselines/<checksum>.json``); a run whose baselines are missing says so, shows a
     progress bar over them and how long they took (unless ``quiet``).
     """
-    from mnistmax.data.store import data_root
 
     folder = data_root(cfg.data.root) / "baselines"
     out: dict[str, float] = {}

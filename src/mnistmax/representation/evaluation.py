@@ -17,12 +17,14 @@ import torch
 from mnistmax.config import EvalConfig
 from mnistmax.data.splits import Splits, labelled_indices, load_splits
 from mnistmax.eval.embed import embed
+from mnistmax.eval.knn import knn_accuracy
 from mnistmax.eval.schema import run_facts
 from mnistmax.io import atomic_path, write_json_atomic
 from mnistmax.representation.baselines import baseline_metrics
 from mnistmax.representation.protocol import finetune_metrics, representation_metrics
 from mnistmax.timing import Stopwatch
 from mnistmax.training.checkpoint import load_checkpoint
+from mnistmax.training.loop import load_method
 from mnistmax.training.runlog import RunDir
 
 
@@ -44,8 +46,6 @@ def evaluate_run(
     and this evaluation's are written to eval.json as ``timings``); ``quiet`` silences the
     baselines' message and progress bar.
     """
-    from mnistmax.eval.knn import knn_accuracy
-    from mnistmax.training.loop import load_method
 
     clock = clock or Stopwatch()
     with clock("evaluation"):

@@ -16,7 +16,14 @@ import torch
 
 from mnistmax.config import EvalConfig, RunConfig
 from mnistmax.data.splits import Splits
+from mnistmax.eval.clustering import cluster_metrics
+from mnistmax.eval.fewshot import fewshot_eval
+from mnistmax.eval.finetune import finetune_eval
+from mnistmax.eval.knn import knn_accuracy
+from mnistmax.eval.linear_probe import linear_probe
 from mnistmax.eval.metric import feature_metrics
+from mnistmax.eval.retrieval import retrieval_metrics
+from mnistmax.models.encoders import build_encoder
 from mnistmax.timing import Stopwatch, null_phase
 
 
@@ -35,9 +42,6 @@ def representation_metrics(
     ``ev.cluster_all`` adds k-means over train + val + test (``all/kmeans_*``); ``ev`` switches.
     ``clock`` records the seconds of each metric family (``evaluation/knn``, ...).
     """
-    from mnistmax.eval.knn import knn_accuracy
-    from mnistmax.eval.linear_probe import linear_probe
-    from mnistmax.eval.retrieval import retrieval_metrics
 
     phase = clock or null_phase
     tr, va, te = feats["train"], feats["val"], feats["test"]
@@ -83,8 +87,6 @@ def representation_metrics(
     if ev.clustering or ev.gmm or ev.cluster_all:
         with phase("evaluation/clustering"):
             if ev.clustering:
-                from mnistmax.eval.clustering import cluster_metrics
-
                 clusters = cluster_metrics(te, splits.test.y, n_init=ev.kmeans_n_init, seed=0)
                 out |= {f"{prefix}kmeans_{k}": v for k, v in clusters.items()}
             out |= _extra_clustering(feats, splits, ev, prefix)
@@ -109,7 +111,6 @@ def _extra_clustering(
     Both are off by default (``ev.gmm``, ``ev.cluster_all``). The 70k-image k-means uses no labels,
     so clustering the validation and test images with the rest is not model selection on test.
     """
-    from mnistmax.eval.clustering import cluster_metrics
 
     out: dict[str, float] = {}
     if ev.gmm:
@@ -140,8 +141,6 @@ def finetune_metrics(method: Any, cfg: RunConfig, splits: Splits) -> dict[str, f
     Methods without an ``encoder`` (the denoisers) and shot counts above the smallest training
     class are skipped.
     """
-    from mnistmax.eval.finetune import finetune_eval
-    from mnistmax.models.encoders import build_encoder
 
     encoder = getattr(method, "encoder", None)
     if not isinstance(encoder, torch.nn.Module):
@@ -176,7 +175,6 @@ def _fewshot(
     Shot counts larger than the smallest training class (e.g. 100 on a tiny subset) are skipped
     rather than failing the whole evaluation.
     """
-    from mnistmax.eval.fewshot import fewshot_eval
 
     counts = torch.bincount(splits.train.y.cpu(), minlength=splits.num_classes)
     smallest = int(counts[counts > 0].min())

@@ -4,12 +4,14 @@ run folders and resolved configs."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mnistmax.config import RunConfig, apply_overrides
 from mnistmax.errors import ConfigError
-from mnistmax.recipes import in_review
+from mnistmax.io import read_json
+from mnistmax.recipes import get_preset, in_review
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,6 @@ def plan(
     data_root: str | None = None,
 ) -> list[PlannedRun]:
     """The runs of ``budget`` with their folders under ``out/runs`` and resolved configs."""
-    from mnistmax.recipes import get_preset
 
     if budget not in BUDGETS:
         raise ConfigError(f"unknown budget {budget!r}; choose one of {', '.join(BUDGETS)}")
@@ -70,7 +71,6 @@ def plan(
 
 def same_config(folder: Path, cfg: RunConfig) -> bool:
     """Whether the run folder holds ``cfg`` (where it ran, device and data root, aside)."""
-    from mnistmax.io import read_json
 
     stored = read_json(folder / "config.json")
     want = dataclasses.asdict(cfg)
@@ -81,6 +81,5 @@ def same_config(folder: Path, cfg: RunConfig) -> bool:
 
 
 def _jsonable(obj: object) -> object:
-    import json
 
     return json.loads(json.dumps(obj))

@@ -7,7 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
 from mnistmax.errors import ConfigError, MnistmaxError
+from mnistmax.families import family_of
+from mnistmax.report import build_report
 from mnistmax.review.budgets import EXPLORER_PER_CLASS, PlannedRun, plan, same_config
 
 
@@ -45,7 +49,6 @@ def run_review(
     Raises:
         ConfigError: Unknown budget, or a run folder holds a different config than planned.
     """
-    import torch
 
     planned = plan(budget, out, device=device, data_root=data_root)
     before = torch.get_num_threads()
@@ -71,7 +74,6 @@ def _run(
     per_class: int | None,
     log: Callable[[str], None],
 ) -> ReviewResult:
-    from mnistmax.families import family_of
 
     tic = time.perf_counter()
     result = ReviewResult(out=Path(out), report=None)
@@ -97,8 +99,6 @@ def _run(
         log(f"{head}: done in {time.perf_counter() - t0:.1f} s")
         result.trained.append(p.folder)
     if report and (result.trained or result.reused):
-        from mnistmax.report import build_report
-
         rep = build_report(
             [Path(out) / "runs"],
             Path(out) / "report",

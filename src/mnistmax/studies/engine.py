@@ -43,7 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from mnistmax.errors import ConfigError, MnistmaxError, RunError
+from mnistmax.families import family_of
 from mnistmax.io import read_json, write_json_atomic, write_text_atomic
 from mnistmax.logs import configure as configure_logs
 from mnistmax.signals import sigterm_as_interrupt
@@ -66,6 +69,8 @@ from mnistmax.studies.storage import (
     study_dir,
     write_study_json,
 )
+from mnistmax.training.checkpoint import load_checkpoint
+from mnistmax.training.runlog import RunDir
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +112,7 @@ def make_sampler(spec: StudySpec, index: int = 0) -> Any:
     Seeding per cell (not per process) makes a single-worker search reproducible across
     restarts and keeps parallel workers from proposing the same random configurations.
     """
-    import optuna
+    import optuna  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
 
     seed = spec.sampler_seed * 100_003 + index
     if spec.kind == "tpe":
@@ -119,7 +124,7 @@ def make_sampler(spec: StudySpec, index: int = 0) -> Any:
 
 def open_study(spec: StudySpec, url: str, *, heartbeat_s: int | None = None) -> Handle:
     """Create or load the optuna study of ``spec`` in ``url``."""
-    import optuna
+    import optuna  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
 
     storage = open_storage(url, heartbeat_s=heartbeat_s, on_stale=RequeueLostUnit())
     with schema_lock(url):  # two workers creating one study at once: one creates, one loads
@@ -139,7 +144,7 @@ def open_study(spec: StudySpec, url: str, *, heartbeat_s: int | None = None) -> 
 
 def load_stored_study(name: str, url: str) -> tuple[Any, StudySpec]:
     """An existing study and the spec stored in it (for ``status`` and ``report``)."""
-    import optuna
+    import optuna  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
 
     storage = open_storage(url)
     try:
@@ -180,7 +185,9 @@ def setup_study(
     Safe to call from every worker on every machine: it runs under the study lock and enqueues
     a unit only if no trial of that unit exists.
     """
-    from optuna.trial import TrialState
+    from optuna.trial import (
+        TrialState,  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+    )
 
     h = open_study(spec, url)
     try:
@@ -226,7 +233,7 @@ def _requeue(study: Any, trial: Any, *, lost: int, history: list[int] | None = N
     """Queue ``trial``'s unit again, the way optuna's stale-trial retry does (a WAITING copy
     with its parameters and system attributes, so its retry history carries over) but
     without counting a retry: Ctrl-C and ``--retry-failed`` (``history=[]`` resets it)."""
-    import optuna
+    import optuna  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
 
     system = dict(trial.system_attrs)
     if history is not None:
@@ -254,7 +261,9 @@ class RequeueLostUnit:
     """
 
     def __init__(self) -> None:
-        from optuna.storages import RetryHeartbeatStaleTrialCallback
+        from optuna.storages import (
+            RetryHeartbeatStaleTrialCallback,  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+        )
 
         self._retry = RetryHeartbeatStaleTrialCallback(max_retry=MAX_LOST)
 
@@ -272,8 +281,10 @@ def _pop_waiting(h: Handle) -> tuple[Any, int] | None:
     A waiting trial whose unit is already complete or running is a duplicate (a queueing
     write retried after its commit had reached a restarting server): it is failed, not run.
     """
-    import optuna
-    from optuna.trial import TrialState
+    import optuna  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+    from optuna.trial import (
+        TrialState,  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+    )
 
     trials = h.storage.get_all_trials(h.study_id, deepcopy=False)
     taken = {
@@ -314,7 +325,9 @@ def budget_left(trials: list[Any], spec: StudySpec) -> bool:
 
 def claim_next(h: Handle) -> Claim | None:
     """Fail stale trials, then claim a waiting unit or sample a new cell. Hold the lock."""
-    from optuna.storages import fail_stale_trials
+    from optuna.storages import (
+        fail_stale_trials,  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+    )
 
     fail_stale_trials(h.study)
     popped = _pop_waiting(h)
@@ -397,7 +410,6 @@ def read_results(
     run_dir: Path, spec: StudySpec, result: Mapping[str, Any] | None = None
 ) -> tuple[float, dict[str, float], list[tuple[int, float]]]:
     """``(objective, extra metrics, per-epoch objective curve)`` of a finished run folder."""
-    from mnistmax.training.runlog import RunDir
 
     records = [r for r in RunDir(run_dir).read_metrics() if r.get("kind") == "epoch"]
     if result is None and (run_dir / "eval.json").is_file():
@@ -429,8 +441,6 @@ def read_results(
 
 def _last_epoch(run_dir: Path) -> int:
     """The epoch a unit's run resumes from: its last checkpoint's (0 when it has none)."""
-    from mnistmax.training.checkpoint import load_checkpoint
-    from mnistmax.training.runlog import RunDir
 
     path = RunDir(run_dir).last_checkpoint
     return int(load_checkpoint(path)["epoch"]) if path.is_file() else 0
@@ -438,7 +448,6 @@ def _last_epoch(run_dir: Path) -> int:
 
 def train_unit(cfg: Any, run_dir: Path, *, evaluate: bool) -> dict[str, Any]:
     """Train (or resume) one unit's run folder the way its family's command does."""
-    from mnistmax.families import family_of
 
     return family_of(cfg.method).train(cfg, run_dir, quiet=True, evaluate=evaluate)
 
@@ -453,8 +462,10 @@ def run_claim(
     worker: str = "w0",
 ) -> tuple[str, float | None, str]:
     """Train one claimed unit and tell the study: ``(state, objective or None, error)``."""
-    import optuna
-    from optuna.trial import TrialState
+    import optuna  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+    from optuna.trial import (
+        TrialState,  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+    )
 
     spec, trial = h.spec, claim.trial
     run_dir = folder / "trials" / claim.unit
@@ -506,7 +517,9 @@ def run_claim(
 
 def unit_progress(study: Any, spec: StudySpec) -> tuple[int, int | None]:
     """``(units complete, units planned)``; planned is None for a time-budgeted search."""
-    from optuna.trial import TrialState
+    from optuna.trial import (
+        TrialState,  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+    )
 
     trials = study.get_trials(deepcopy=False)
     done = len({t.user_attrs.get("unit") for t in trials if t.state == TrialState.COMPLETE})
@@ -531,11 +544,11 @@ def run_worker(
 ) -> int:
     """Claim and run units until none is left (waiting for other workers' running units, which
     may come back if their worker dies); returns the number of trials this worker ran."""
-    from optuna.trial import TrialState
+    from optuna.trial import (
+        TrialState,  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+    )
 
     if threads is not None:
-        import torch
-
         torch.set_num_threads(threads)
     h = open_study(spec, url, heartbeat_s=heartbeat_s)
     poll = min(float(heartbeat_s), 5.0)

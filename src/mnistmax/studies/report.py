@@ -18,10 +18,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
+from mnistmax.families import family_of
 from mnistmax.io import write_json_atomic, write_text_atomic
-from mnistmax.studies.spec import StudySpec, Value, _fmt, cell_label
+from mnistmax.recipes import get_preset
+from mnistmax.studies.engine import unit_progress
+from mnistmax.studies.spec import StudySpec, Value, _fmt, _override, cell_label
+from mnistmax.studies.storage import redact
+from mnistmax.training.runlog import RunDir
+from mnistmax.viz.dashboard import save_figure
 
 
 @dataclass
@@ -141,9 +149,6 @@ def pm(mean: float | None, std: float | None, digits: int = 4) -> str:
 
 def reproduce_command(spec: StudySpec, params: dict[str, Value], seed: int) -> str:
     """The single-run command that trains one unit of the study."""
-    from mnistmax.families import family_of
-    from mnistmax.recipes import get_preset
-    from mnistmax.studies.spec import _override
 
     method = get_preset(spec.base).method
     head = family_of(method).train_command(method)
@@ -163,8 +168,6 @@ _STATE_WORDS = {"FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
 
 def status_text(study: Any, spec: StudySpec, url: str) -> str:
     """What ``mnistmax study status`` prints."""
-    from mnistmax.studies.engine import unit_progress
-    from mnistmax.studies.storage import redact
 
     rows = trial_rows(study)
     states = unit_states(rows)
@@ -265,7 +268,6 @@ def parallel_coordinates(
             from bottom to top: a categorical axis's values, a numeric axis's low and high.
         objective: the objective of each trial (also drawn as the last axis).
     """
-    from matplotlib import colormaps
 
     fig = Figure(figsize=(2.0 * (len(columns) + 1) + 1, 4.5), dpi=100)
     ax = fig.subplots()
@@ -310,7 +312,6 @@ def learning_curves(
             label=label if first else None,
         )
         colours.setdefault(label, line[0].get_color())
-    from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
@@ -369,7 +370,7 @@ def _importances(study: Any, spec: StudySpec, n_complete: int) -> dict[str, floa
     varied = [p for p in spec.params if p.is_range or len(p.choices) > 1]
     if len(varied) < 2 or n_complete < max(4, 2 * len(varied)):
         return None
-    import optuna
+    import optuna  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
 
     try:
         return dict(
@@ -398,8 +399,6 @@ def _positions(spec_param: Any, values: Sequence[Value]) -> tuple[list[float], l
 
 def _run_curve(folder: Path | None, r: TrialRow, metric: str) -> list[tuple[int, float]]:
     if folder is not None and r.run_dir is not None:
-        from mnistmax.training.runlog import RunDir
-
         records = RunDir(folder / r.run_dir).read_metrics()
         curve = [
             (int(x["epoch"]), float(x[metric]))
@@ -455,7 +454,6 @@ class _ReportFiles:
 
     def figure(self, name: str, figure: Figure) -> None:
         """Save ``figure`` as ``out/figures/name``."""
-        from mnistmax.viz.dashboard import save_figure
 
         save_figure(figure, self.out / "figures" / name)
         self.written.append(self.out / "figures" / name)

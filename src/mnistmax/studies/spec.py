@@ -50,6 +50,8 @@ from typing import Any
 
 from mnistmax.config import RunConfig, apply_overrides
 from mnistmax.errors import ConfigError
+from mnistmax.methods import build_method
+from mnistmax.recipes import get_preset
 
 #: A value a spec can give a config field (TOML scalars; lists become tuple fields).
 Value = str | int | float | bool
@@ -107,7 +109,7 @@ class Param:
             CategoricalDistribution,
             FloatDistribution,
             IntDistribution,
-        )
+        )  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
 
         if not self.is_range:
             return CategoricalDistribution(list(self.choices))
@@ -182,7 +184,6 @@ class StudySpec:
 
     def base_config(self) -> RunConfig:
         """The base preset with the fixed overrides applied."""
-        from mnistmax.recipes import get_preset
 
         return apply_overrides(get_preset(self.base), [_override(k, v) for k, v in self.overrides])
 
@@ -362,7 +363,6 @@ def _base(data: Mapping[str, Any], fail: _Fail) -> tuple[str, RunConfig]:
     base: str = _get(data, "base", str, "", fail)
     if not base:
         fail("'base' (the preset every trial starts from) is required")
-    from mnistmax.recipes import get_preset
 
     try:
         return base, get_preset(base)
@@ -491,7 +491,6 @@ def check_buildable(spec: StudySpec) -> None:
     Catches values that parse but name nothing (an unknown miner, encoder or noise) before any
     trial starts. Imports torch, so the CLI calls it only when running a study.
     """
-    from mnistmax.methods import build_method
 
     cells: list[dict[str, Value]] = spec.grid_cells() or [{}]
     if spec.kind != "grid":

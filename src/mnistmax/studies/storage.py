@@ -35,6 +35,7 @@ import contextlib
 import datetime as _dt
 import functools
 import hashlib
+import importlib.util
 import logging
 import os
 import random
@@ -100,8 +101,8 @@ def default_storage_url(folder: Path) -> str:
 
 def check_url(url: str) -> Any:
     """Parse a storage URL; ConfigError unless it is a SQLite file or a PostgreSQL database."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from sqlalchemy.engine import make_url  # sqlalchemy: comes with optuna (the 'studies' extra)
+    from sqlalchemy.exc import ArgumentError  # sqlalchemy: comes with optuna (the 'studies' extra)
 
     try:
         parsed = make_url(url)
@@ -128,7 +129,6 @@ def driver_url(url: str) -> str:
     SQLAlchemy 2.1 reads a bare ``postgresql://`` as psycopg 3; the pinned driver is psycopg2
     (``psycopg2-binary``), so a bare URL uses it unless psycopg 3 is installed.
     """
-    import importlib.util
 
     parsed = check_url(url)
     if parsed.drivername == "postgresql" and importlib.util.find_spec("psycopg") is None:
@@ -139,7 +139,7 @@ def driver_url(url: str) -> str:
 
 def redact(url: str) -> str:
     """The URL with its password replaced by ``***``."""
-    from sqlalchemy.engine import make_url
+    from sqlalchemy.engine import make_url  # sqlalchemy: comes with optuna (the 'studies' extra)
 
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -272,7 +272,9 @@ def resilient_storage_class() -> type:
     ``record_heartbeat_once`` is the unretried beat for the heartbeat thread, which has a loop
     of its own.
     """
-    from optuna.storages import RDBStorage
+    from optuna.storages import (
+        RDBStorage,  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
+    )
 
     def retried(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
@@ -295,7 +297,7 @@ def open_storage(
     heartbeats every ``heartbeat_s`` seconds; a trial silent for 3 × that is stale and handed to
     ``on_stale(study, trial)`` (the engine re-queues its unit). Every database call of the
     storage retries transient errors (:func:`retry_transient`)."""
-    import optuna
+    import optuna  # optuna: the 'studies' extra, ~0.5 s to import; only studies need it
 
     parsed = check_url(url)
     kwargs: dict[str, Any] = {}
@@ -365,7 +367,7 @@ class StudyLock:
     def hold(self) -> Iterator[None]:
         """Hold the lock for the ``with`` block."""
         if self._path is not None:
-            import fcntl
+            import fcntl  # POSIX only; the SQLite lock alone needs it
 
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with open(self._path, "a+b") as fh:
@@ -375,7 +377,7 @@ class StudyLock:
                 finally:
                     fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             return
-        from sqlalchemy import text
+        from sqlalchemy import text  # sqlalchemy: comes with optuna (the 'studies' extra)
 
         def acquire() -> Any:
             try:
@@ -398,8 +400,12 @@ class StudyLock:
 
     def _connection(self) -> Any:
         if self._conn is None:
-            from sqlalchemy import create_engine
-            from sqlalchemy.pool import NullPool
+            from sqlalchemy import (
+                create_engine,  # sqlalchemy: comes with optuna (the 'studies' extra)
+            )
+            from sqlalchemy.pool import (
+                NullPool,  # sqlalchemy: comes with optuna (the 'studies' extra)
+            )
 
             self._engine = create_engine(self.url, poolclass=NullPool)
             # Session-level advisory locks outlive transactions; autocommit keeps no

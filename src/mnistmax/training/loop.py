@@ -23,6 +23,8 @@ from mnistmax.config import RunConfig
 from mnistmax.data.splits import Split, Splits
 from mnistmax.errors import ConfigError, RunError
 from mnistmax.eval.embed import embed
+from mnistmax.eval.knn import knn_accuracy
+from mnistmax.methods import build_method
 from mnistmax.methods.base import Method
 from mnistmax.progress import progress
 from mnistmax.training.checkpoint import load_checkpoint, save_checkpoint
@@ -83,7 +85,6 @@ class Monitor:
 
     def __call__(self, method: Method, z_val: torch.Tensor | None = None) -> dict[str, float]:
         """kNN@20 of the validation subset; ``z_val``: its embeddings, if already computed."""
-        from mnistmax.eval.knn import knn_accuracy
 
         k = min(20, len(self.bank))
         acc = knn_accuracy(
@@ -412,7 +413,6 @@ def load_method(
     run: RunDir, which: str = "best", device: str | torch.device = "cpu"
 ) -> tuple[Method, RunConfig]:
     """Rebuild a run's method from its folder and load the ``best`` or ``last`` weights."""
-    from mnistmax.methods import build_method
 
     cfg = run.config()
     path = run.best_checkpoint if which == "best" else run.last_checkpoint

@@ -17,9 +17,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy
+import torch
+
 from mnistmax.config import RunConfig, run_config_from_dict
 from mnistmax.errors import ConfigError, RunError
 from mnistmax.io import read_json, write_json_atomic, write_text_atomic
+from mnistmax.version import __version__
 
 
 def git_revision() -> str | None:
@@ -80,10 +84,6 @@ class RunDir:
                 f"--out {self.path}: cannot make the run folder there ({exc.strerror or exc}); "
                 "choose a folder you can write to"
             ) from None
-        import numpy
-        import torch
-
-        from mnistmax.version import __version__
 
         meta = {
             "mnistmax": __version__,

@@ -12,18 +12,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from PIL import Image
+
+from mnistmax.data.store import load_arrays
+from mnistmax.errors import MnistmaxError
+from mnistmax.extras import require
+from mnistmax.training.runlog import RunDir
 
 
 class TensorBoardLog:
     """A thin wrapper over ``SummaryWriter``; ``purge_step`` drops events a resume will redo."""
 
     def __init__(self, run_path: str | Path, *, purge_step: int | None = None) -> None:
-        from mnistmax.extras import require
 
         # torch.utils.tensorboard needs the tensorboard package and says so in an ImportError
         # of its own; ask for the package first so a missing one names the extra.
         require("tensorboard", "tensorboard", "TensorBoard logs (train.tensorboard=true)")
-        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import SummaryWriter  # the 'tensorboard' extra
 
         self.writer = SummaryWriter(str(Path(run_path) / "tensorboard"), purge_step=purge_step)
 
@@ -43,7 +49,6 @@ class TensorBoardLog:
         self, z: np.ndarray, labels: np.ndarray, images: np.ndarray | None, step: int
     ) -> None:
         """Points for the projector with their labels and (N, H, W) digit thumbnails in [0, 1]."""
-        import torch
 
         label_img = None if images is None else torch.from_numpy(images[:, None]).float()
         self.writer.add_embedding(
@@ -64,7 +69,6 @@ def log_run_outputs(run_path: str | Path, step: int, *, points: int = 2000) -> N
 
     ``step``: the global step the images and the embedding are filed under (e.g. the epoch).
     """
-    from PIL import Image
 
     run_path = Path(run_path)
     tb = TensorBoardLog(run_path)
@@ -87,9 +91,6 @@ def log_run_outputs(run_path: str | Path, step: int, *, points: int = 2000) -> N
 
 def _test_digits(run_path: Path, keep: np.ndarray) -> np.ndarray | None:
     """The test images behind the kept embeddings (None if the data set is unavailable)."""
-    from mnistmax.data.store import load_arrays
-    from mnistmax.errors import MnistmaxError
-    from mnistmax.training.runlog import RunDir
 
     cfg = RunDir(run_path).config()
     try:

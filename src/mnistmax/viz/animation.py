@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from PIL import Image
 
 from mnistmax.io import atomic_path
@@ -32,8 +34,6 @@ def render_frames(
     kind: str = "pca",
 ) -> list[Image.Image]:
     """Draw ``coords`` (frames, N, 2) as images with one fixed colour per class and fixed axes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     flat = coords.reshape(-1, 2)
     lo, hi = flat.min(0), flat.max(0)

@@ -32,8 +32,13 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from scipy.linalg import orthogonal_procrustes
 
+from mnistmax.data.splits import load_splits
 from mnistmax.errors import ConfigError, RunError
+from mnistmax.families.representation import trace_indices
+from mnistmax.training.checkpoint import load_checkpoint
+from mnistmax.training.runlog import RunDir
 from mnistmax.viz.animation import render_frames
 from mnistmax.viz.manifold import KINDS, project_2d
 from mnistmax.viz.projections import pca_basis
@@ -99,8 +104,6 @@ def load_trace(run_path: str | Path) -> Trace:
 
 
 def _trace_from_checkpoint(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from mnistmax.training.checkpoint import load_checkpoint
-    from mnistmax.training.runlog import RunDir
 
     run = RunDir(path)
     missing = RunError(
@@ -112,8 +115,6 @@ def _trace_from_checkpoint(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarr
     state = load_checkpoint(run.last_checkpoint)
     if state.get("trace") is None:
         raise missing
-    from mnistmax.data.splits import load_splits
-    from mnistmax.families.representation import trace_indices
 
     cfg = run.config()
     splits = load_splits(cfg.data, "cpu")
@@ -128,7 +129,6 @@ def align_rigid(coords: np.ndarray, reference: np.ndarray) -> np.ndarray:
     Orthogonal Procrustes on centred maps; no scaling, so a map that spreads out over training
     still shows it.
     """
-    from scipy.linalg import orthogonal_procrustes
 
     mu_c, mu_r = coords.mean(0), reference.mean(0)
     rot, _ = orthogonal_procrustes(coords - mu_c, reference - mu_r)

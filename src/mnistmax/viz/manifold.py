@@ -10,6 +10,8 @@ map radius between frames of a 12-epoch trace; continuing: 0.24; UMAP 0.77 / 0.5
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -71,8 +73,6 @@ def project_2d(
     zn = z / (np.linalg.norm(z, axis=1, keepdims=True) + 1e-12)
     start = None if init is None else np.asarray(init, dtype=np.float64) - init.mean(0)
     if kind == "tsne":
-        import logging
-
         TSNE = _backend("tsne").TSNE
 
         # A continued map is wider than openTSNE's std-1e-4 starting point on purpose (no early
@@ -95,7 +95,6 @@ def project_2d(
         finally:
             tsne_log.setLevel(level)
         return np.asarray(emb, dtype=np.float32)
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # umap's n_jobs/random_state notice

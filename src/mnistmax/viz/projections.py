@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 
 def class_colors(num_classes: int) -> np.ndarray:
     """A fixed RGBA colour per class (tab10, then tab20 for more classes)."""
-    from matplotlib import colormaps
 
     cmap = colormaps["tab10" if num_classes <= 10 else "tab20"]
     return np.asarray([cmap(i % cmap.N) for i in range(num_classes)])
