@@ -29,6 +29,7 @@ def run_review(
     *,
     device: str = "auto",
     data_root: str | None = None,
+    dataset: str | None = None,
     quiet: bool = True,
     report: bool = True,
     maps: Sequence[str] = ("pca", "tsne", "umap"),
@@ -39,7 +40,8 @@ def run_review(
     """Run (or reuse) every run of ``budget`` under ``out/runs``, then write ``out/report``.
 
     A run that fails with a mnistmax error (e.g. a dataset that cannot be fetched) is logged and
-    left out of the report; the others still run. ``threads`` sets torch's intra-op threads for
+    left out of the report; the others still run. ``dataset`` runs every preset on that
+    catalogue dataset instead of its own (see :func:`~mnistmax.review.budgets.plan`). ``threads`` sets torch's intra-op threads for
     the review (restored afterwards); ``None`` keeps torch's default.
 
     Raises:
@@ -47,7 +49,7 @@ def run_review(
     """
     import torch
 
-    planned = plan(budget, out, device=device, data_root=data_root)
+    planned = plan(budget, out, device=device, data_root=data_root, dataset=dataset)
     before = torch.get_num_threads()
     if threads is not None:
         if threads < 1:
