@@ -38,9 +38,21 @@ def method_class(name: str) -> type[Method]:
 
 
 def method_names() -> list[str]:
-    """Every registered method, in registration order (triplet, the SSL methods, denoise)."""
+    """Every registered method, in registration order (triplet, the SSL methods, denoise).
+
+    Ordered by :data:`METHOD_MODULES` first: registration follows import order, and a caller
+    that imports ``mnistmax.methods.ssl`` before anything else (a test module) would otherwise
+    put the SSL methods before triplet in every table and listing.
+    """
     _load_all()
-    return METHODS.in_order()
+    names = METHODS.in_order()
+    modules = list(METHOD_MODULES)
+
+    def rank(name: str) -> int:
+        module = getattr(METHODS.factory(name), "__module__", "")
+        return modules.index(module) if module in modules else len(modules)
+
+    return sorted(names, key=rank)  # stable: registration order within a module
 
 
 __all__ = ["METHODS", "Method", "StepOutput", "build_method", "method_class", "method_names"]
