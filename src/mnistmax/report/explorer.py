@@ -337,7 +337,7 @@ def explorer_data(
         if e.dataset not in datasets:
             datasets[e.dataset] = _dataset_entry(e, pool, class_names)
         if log:
-            log(f"explorer: {e.run.name} ({len(e.subset)} test digits, maps {', '.join(maps)})")
+            log(f"explorer: {e.run.name} ({len(e.subset)} test images, maps {', '.join(maps)})")
         pos = {int(t): i for i, t in enumerate(pool)}
         out_runs.append(_run_entry(e, pos, num_classes, maps, store))
     return {"datasets": datasets, "runs": out_runs, "k": K_NEIGHBOURS}
