@@ -19,7 +19,7 @@ from mnistmax.augment import (
     RandomErasing,
     RandomResizedCrop,
 )
-from mnistmax.augment.ops import Op, affine_inverse, warp
+from mnistmax.augment.ops import HorizontalFlip, Op, affine_inverse, warp
 from mnistmax.errors import ConfigError
 
 # Every op at a clearly non-zero strength ...
@@ -41,6 +41,7 @@ ZERO: dict[str, Op] = {
     "contrast": Contrast(0.0),
     "noise": GaussianNoise(0.0),
     "erasing": RandomErasing(area=(0.0, 0.0)),
+    "flip": HorizontalFlip(enabled=False),
 }
 
 
@@ -363,3 +364,16 @@ def test_property_determinism_and_range(name: str, batch: int, size: int, seed: 
     assert torch.equal(a, STRONG[name](x, generator=gen(seed)))
     assert a.shape == x.shape and a.min() >= 0 and a.max() <= 1
     assert math.isfinite(a.sum().item())
+
+
+def test_flip_mirrors_and_a_pipeline_flips_about_half(digits: torch.Tensor) -> None:
+    from mnistmax.augment import Pipeline
+
+    out = HorizontalFlip()(digits, generator=gen(1))
+    assert torch.equal(out, digits[..., torch.arange(27, -1, -1)])
+    x = digits.repeat(64, 1, 1, 1)
+    pipe = Pipeline([HorizontalFlip()], p=[0.5])
+    a, b = pipe(x, generator=gen(5)), pipe(x, generator=gen(5))
+    assert torch.equal(a, b)
+    flipped = (a != x).flatten(1).any(1).float().mean().item()
+    assert 0.35 < flipped < 0.65

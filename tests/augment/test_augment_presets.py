@@ -13,7 +13,7 @@ ACTIVE = [name for name in augment_names() if name != "none"]
 
 
 def test_names() -> None:
-    assert augment_names() == ["digits", "light", "none", "reference", "strong"]
+    assert augment_names() == ["digits", "fashion", "light", "none", "reference", "strong"]
 
 
 def test_unknown_name_lists_the_choices() -> None:

@@ -89,6 +89,12 @@ def test_train_without_a_preset_runs_the_default() -> None:
     from mnistmax.cli.train_cmd import resolve_config
 
     args = argparse.Namespace(
-        method="simclr", preset=None, overrides=[], seed=None, device="auto", data_root=None
+        method="simclr",
+        preset=None,
+        config=None,
+        overrides=[],
+        seed=None,
+        device="auto",
+        data_root=None,
     )
     assert resolve_config(args).preset == "simclr_standard"

@@ -95,3 +95,43 @@ def test_budgets_resolve() -> None:
         assert {p.cfg.method for p in runs} >= {"triplet", "simclr", "byol", "denoise"}
         for p in runs:
             assert dataclasses.asdict(p.cfg)["train"]["seed"] == p.seed
+
+
+def test_review_on_another_dataset_swaps_only_the_dataset() -> None:
+    from mnistmax.review import plan
+
+    for budget in ("quick", "standard", "full"):
+        own = {p.folder.name: p for p in plan(budget, "/tmp/x")}
+        moved = plan(budget, "/tmp/x", dataset="fashion-mnist")
+        assert len(moved) == len(own)
+        for p in moved:
+            # Kept apart from the budget's own runs, so both can share one --out.
+            assert p.folder.parent == Path("/tmp/x/runs/fashion-mnist")
+            base = own[p.folder.name].cfg
+            assert p.cfg.data.dataset == "fashion-mnist"
+            # A preset on the embedded subset keeps its 150 labelled images per class.
+            per_class = 150 if base.data.dataset == "mnist-mini" else base.data.train_per_class
+            want = dataclasses.replace(
+                base,
+                data=dataclasses.replace(
+                    base.data, dataset="fashion-mnist", train_per_class=per_class
+                ),
+            )
+            assert p.cfg == want, p.folder
+    # Naming the presets' own dataset changes nothing (the same folders are reused).
+    assert plan("standard", "/tmp/x", dataset="mnist") == plan("standard", "/tmp/x")
+
+
+def test_review_dataset_dry_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = ["review", "--dry-run", "--out", str(tmp_path), "--budget", "standard"]
+    assert main([*out, "--dataset", "fashion-mnist"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 8
+    assert all("/runs/fashion-mnist/" in line and "data.dataset=fashion-mnist" in line
+               for line in lines)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["mnist-mini", "no-such-set"])
+def test_review_bad_dataset(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["review", "--dry-run", "--out", str(tmp_path), "--dataset", name]) == 2
+    assert name in _one_error_line(capsys)

@@ -117,3 +117,23 @@ def test_clusters_are_renamed_to_their_classes() -> None:
     y = np.repeat(np.arange(10), 20)
     z = centres[y] + rng.normal(size=(200, 8)) * 0.1
     assert (matched_clusters(z, y, 10) == y).all()
+
+
+def test_explorer_names_the_classes_of_each_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Fashion-MNIST run (hand-made embeddings; its test images are not in this empty cache, so
+    # the explorer shows points without thumbnails) beside an MNIST-mini one.
+    monkeypatch.setenv("MNISTMAX_DATA", str(tmp_path / "empty_cache"))
+    metrics = {"test/knn@20": 0.9}
+    fake_run(tmp_path / "runs" / "fashion", metrics=metrics, embeddings=True,
+             overrides=["data.dataset=fashion-mnist"])  # fmt: skip
+    fake_run(tmp_path / "runs" / "mini", metrics=metrics, embeddings=True)
+    build_report([tmp_path / "runs"], tmp_path / "report", maps=("pca",), per_class=5)
+    page = (tmp_path / "report" / "index.html").read_text()
+    data = json.loads(page.split('id="explorer-data">')[1].split("</script>")[0])
+    fashion = data["datasets"]["fashion-mnist"]
+    assert fashion["classNames"][:2] == ["T-shirt/top", "Trouser"]
+    assert fashion["classNames"][9] == "Ankle boot" and fashion["images"] is None
+    assert data["datasets"]["mnist-mini"]["classNames"] == [str(d) for d in range(10)]
+    assert {r["dataset"] for r in data["runs"]} == {"fashion-mnist", "mnist-mini"}

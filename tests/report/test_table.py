@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from report_helpers import fake_run
 from mnistmax.errors import ConfigError
 from mnistmax.report.collect import collect
 from mnistmax.report.table import (
+    best_cells,
     columns,
     command,
     markdown_table,
@@ -192,3 +194,42 @@ def test_labels_hide_evaluation_overrides_unless_they_tell_rows_apart(tmp_path: 
         "triplet_quick (train.epochs=5, eval.fewshot_shots=1)",
         "triplet_quick (train.epochs=5, eval.fewshot_shots=10)",
     ]
+
+
+def test_rows_are_grouped_by_dataset(tmp_path: Path) -> None:
+    from mnistmax.report.markdown import render_markdown
+
+    fake_run(tmp_path / "mini", metrics=_triplet_metrics(0.9, raw=0.88))
+    fake_run(tmp_path / "mini_b", preset="simclr_quick", metrics=_triplet_metrics(0.8, raw=0.88))
+    fashion = ["data.dataset=fashion-mnist", "data.train_per_class=150"]
+    fake_run(tmp_path / "fa", overrides=fashion, metrics=_triplet_metrics(0.8, raw=0.77))
+    fake_run(tmp_path / "fb", preset="simclr_quick", overrides=fashion,
+             metrics=_triplet_metrics(0.7, raw=0.77))  # fmt: skip
+    runs = collect([tmp_path]).runs
+    rows = summary_rows(runs)
+    # Catalogue order (fashion-mnist before mnist-mini); each dataset's methods, then its baselines.
+    assert [(r.dataset, r.kind) for r in rows] == [
+        ("fashion-mnist", "method"), ("fashion-mnist", "method"),
+        ("fashion-mnist", "baseline"), ("fashion-mnist", "baseline"),
+        ("mnist-mini", "method"), ("mnist-mini", "method"),
+        ("mnist-mini", "baseline"), ("mnist-mini", "baseline"),
+    ]  # fmt: skip
+    raw = {r.dataset: r for r in rows if r.label == "raw pixels"}
+    assert raw["fashion-mnist"].cell(COL["knn@20"]) == "77.00"
+    assert raw["mnist-mini"].cell(COL["knn@20"]) == "88.00"
+    # The best cell is marked within each dataset: the fashion triplet row is bold, too.
+    bold = {(r.dataset, r.method) for r in rows if (id(r), "knn@20") in best_cells(rows)}
+    assert bold == {("fashion-mnist", "triplet"), ("mnist-mini", "triplet")}
+    assert [r.dataset for r in per_run_rows(runs)] == ["fashion-mnist"] * 2 + ["mnist-mini"] * 2
+    md = render_markdown(runs=runs, summary=rows, per_run=per_run_rows(runs), figure_links={},
+                         config_links={}, skipped=[])  # fmt: skip
+    assert "### Fashion-MNIST (Zalando article images) (fashion-mnist)" in md
+    assert md.index("(fashion-mnist)") < md.index("(mnist-mini)")
+    from mnistmax.report import build_report
+
+    build_report([tmp_path], tmp_path / "report", explorer=False)
+    page = (tmp_path / "report" / "index.html").read_text()
+    summary = page.split('id="summary-table"')[1].split("</table>")[0]
+    heads = re.findall(r'<tr class="row-dataset"><th colspan="\d+">([^<]+)</th>', summary)
+    assert heads == ["Fashion-MNIST (Zalando article images) (fashion-mnist)",
+                     "MNIST mini subset (embedded; 200 train and 100 test images per class) (mnist-mini)"]  # fmt: skip

@@ -55,6 +55,7 @@ __all__ = [
     "Contrast",
     "ElasticDistortion",
     "GaussianNoise",
+    "HorizontalFlip",
     "Op",
     "Params",
     "RandomAffine",
@@ -550,6 +551,37 @@ class GaussianNoise(Op):
         if self.is_identity:
             return x
         return _clip01(x + params["noise"].to(dtype=x.dtype, device=x.device))
+
+
+@dataclass(frozen=True)
+class HorizontalFlip(Op):
+    """Mirror every image left to right; put it in a :class:`Pipeline` with p = 0.5 for a random
+    flip. Wrong for digits (a mirrored 2 is no digit), right for clothing: a mirrored shirt is
+    still a shirt (Fashion-MNIST).
+
+    Args:
+        enabled: ``False`` makes the op the identity.
+    """
+
+    enabled: bool = True
+
+    @property
+    def is_identity(self) -> bool:
+        return not self.enabled
+
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator,
+        device: DeviceLike = None,
+        image_shape: ImageShape = MNIST_SHAPE,
+    ) -> Params:
+        """Nothing to draw: whether an image flips is the pipeline's coin."""
+        return {}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        """The mirrored batch (a new tensor)."""
+        return x if self.is_identity else x.flip(-1)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,13 @@ Each preset is a factory registered in :data:`AUGMENT_PRESETS`, so every build i
   brightness ×[0.9, 1.1] and per-pixel noise σ = 0.01. Use it with ``groups=3`` on
   ``cat([anchor, positive, negative])`` to share one draw across a triplet.
 
-No preset flips images: a mirrored digit is a different (or no) digit.
+* ``fashion`` — the ``digits`` recipe made for clothing (Fashion-MNIST): a horizontal flip
+  (p = 0.5; a mirrored garment is the same garment), smaller rotation ±8° and shear ±4° (articles
+  are photographed upright, and a rotated boot is no longer what the test set shows), no elastic
+  distortion (it bends straight hems and soles), the same translation, scale and photometric
+  jitter.
+
+No digit preset flips images: a mirrored digit is a different (or no) digit.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from mnistmax.augment.ops import (
     Contrast,
     ElasticDistortion,
     GaussianNoise,
+    HorizontalFlip,
     RandomAffine,
     RandomErasing,
     RandomResizedCrop,
@@ -58,6 +65,20 @@ def _digits() -> Pipeline:
             GaussianNoise(0.02),
         ],
         p=[1.0, 0.5, 0.8, 0.8, 0.5],
+    )
+
+
+@AUGMENT_PRESETS.register("fashion")
+def _fashion() -> Pipeline:
+    return Pipeline(
+        [
+            HorizontalFlip(),
+            RandomAffine(degrees=8.0, translate=2.5, scale=(0.9, 1.1), shear=4.0),
+            Brightness(0.2),
+            Contrast(0.2),
+            GaussianNoise(0.02),
+        ],
+        p=[0.5, 1.0, 0.8, 0.8, 0.5],
     )
 
 

@@ -50,6 +50,12 @@ def register(sub: Any) -> None:
     )
     r.add_argument("--budget", choices=BUDGET_CHOICES, default="quick", help="default: quick")
     r.add_argument("--out", default=None, help="review folder (default: runs/review_<budget>)")
+    r.add_argument(
+        "--dataset",
+        default=None,
+        help="run every preset on this catalogue dataset (e.g. fashion-mnist) instead of its own; "
+        "its runs go to OUT/runs/<dataset>/",
+    )
     add_device(r)
     r.add_argument("--maps", default=None, help=MAPS_HELP)
     r.add_argument(
@@ -83,7 +89,10 @@ def run_review_cmd(args: argparse.Namespace) -> int:
     out = args.out or f"runs/review_{args.budget}"
     maps = _maps(args.maps, quiet=args.quiet or args.dry_run)
     if args.dry_run:
-        for p in plan(args.budget, out, device=args.device, data_root=args.data_root):
+        planned = plan(
+            args.budget, out, device=args.device, data_root=args.data_root, dataset=args.dataset
+        )
+        for p in planned:
             extra = " ".join(f"--set {o}" for o in p.item.overrides)
             state = "finished" if (p.folder / "eval.json").is_file() else "to run"
             print(f"{p.folder}  preset {p.item.preset} seed {p.seed} {extra}  [{state}]")
@@ -93,6 +102,7 @@ def run_review_cmd(args: argparse.Namespace) -> int:
         out,
         device=args.device,
         data_root=args.data_root,
+        dataset=args.dataset,
         quiet=args.quiet,
         report=not args.no_report,
         maps=maps,

@@ -6,8 +6,12 @@ package — because :func:`mnistmax.data.idx.encode_idx` is canonical. The catal
 :mod:`mnistmax.data.sources` turns ``mirrors`` and ``fallbacks`` into sources and
 :mod:`mnistmax.data.store` does the verifying and caching.
 
-KMNIST is not listed: its canonical mirror (codh.rois.ac.jp) publishes no checksums of the
-uncompressed files, and we only list data we can verify.
+KMNIST and EMNIST-digits are not listed: we only list data we can fetch *and* verify. KMNIST's
+canonical mirror (codh.rois.ac.jp) publishes no checksums of the uncompressed files; and neither
+dataset can be reached through the package registries a sandboxed machine may use (checked
+2026-12-07; README, "Data"): Debian ships no package of either, and the only PyPI match,
+``emnist`` 0.0, is a downloader holding no data and no checksums (it fetches NIST's zip or a
+Google Drive copy at run time).
 """
 
 from __future__ import annotations

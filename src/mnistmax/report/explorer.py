@@ -75,7 +75,9 @@ def matched_clusters(
 ) -> np.ndarray:
     """k-means (k = classes) on L2-normalised ``z``; cluster ids renamed to their Hungarian-matched
     class (so colours agree with the label view where the clustering is right)."""
-    from sklearn.cluster import KMeans  # scikit-learn: ~0.7 s to import; only the clustering here needs it
+    from sklearn.cluster import (
+        KMeans,  # scikit-learn: ~0.7 s to import; only the clustering here needs it
+    )
 
     k = min(num_classes, len(z))
     pred = KMeans(n_clusters=k, n_init=n_init, random_state=0).fit_predict(_normalise(z))
@@ -335,7 +337,7 @@ def explorer_data(
         if e.dataset not in datasets:
             datasets[e.dataset] = _dataset_entry(e, pool, class_names)
         if log:
-            log(f"explorer: {e.run.name} ({len(e.subset)} test digits, maps {', '.join(maps)})")
+            log(f"explorer: {e.run.name} ({len(e.subset)} test images, maps {', '.join(maps)})")
         pos = {int(t): i for i, t in enumerate(pool)}
         out_runs.append(_run_entry(e, pos, num_classes, maps, store))
     return {"datasets": datasets, "runs": out_runs, "k": K_NEIGHBOURS}

@@ -19,7 +19,15 @@ from typing import Any
 
 from mnistmax.report.collect import RunRecord
 from mnistmax.report.render import asset, render
-from mnistmax.report.table import HEAD, Row, best_cells, columns, command, method_rank
+from mnistmax.report.table import (
+    HEAD,
+    Row,
+    best_cells,
+    columns,
+    command,
+    dataset_title,
+    method_rank,
+)
 
 MIME = {".gif": "image/gif", ".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg",
         ".jpeg": "image/jpeg"}  # fmt: skip
@@ -62,12 +70,16 @@ def _table(rows: Sequence[Row], table_id: str, *, first: str) -> dict[str, Any]:
     best = best_cells(rows)
     head = [first if h == "configuration" else h for h in HEAD] + [c.label for c in cols]
     views = []
-    for r in rows:
+    several = len({r.dataset for r in rows}) > 1
+    for i, r in enumerate(rows):
+        # With several datasets, a heading row opens each dataset's group (rows come grouped).
+        opens = several and (i == 0 or rows[i - 1].dataset != r.dataset)
         label = r.label + (" (baseline)" if r.kind == "baseline" else "")
         method = r.method if r.kind == "method" else "baseline"
         views.append(
             {
                 "cls": "row-method" if r.kind == "method" else "row-baseline",
+                "group": dataset_title(r.dataset) if opens else "",
                 "runs": [run.name for run in r.runs],
                 "cells": list(
                     zip(
@@ -81,7 +93,7 @@ def _table(rows: Sequence[Row], table_id: str, *, first: str) -> dict[str, Any]:
                 "prov": [_prov_item(run) for run in r.runs],
             }
         )
-    return {"id": table_id, "head": head, "rows": views}
+    return {"id": table_id, "head": head, "rows": views, "width": len(head) + 2}
 
 
 def _figures(runs: Sequence[RunRecord]) -> list[dict[str, Any]]:

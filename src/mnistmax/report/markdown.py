@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mnistmax.report.collect import RunRecord
 from mnistmax.report.html import slug, versions
-from mnistmax.report.table import Row, command, markdown_table
+from mnistmax.report.table import Row, by_dataset, command, dataset_title, markdown_table
 
 
 def render_markdown(
@@ -34,10 +34,10 @@ def render_markdown(
         "several exist. PSNR/SSIM: denoiser at intensity 0.5 of its training noise. Losses at "
         "the validation-selected epoch. Baseline rows are in italics.",
         "",
-        markdown_table(summary),
+        *_grouped(summary),
         "## Runs",
         "",
-        markdown_table(per_run, with_n=False, first="run"),
+        *_grouped(per_run, with_n=False, first="run"),
         "## Figures",
         "",
     ]
@@ -70,6 +70,23 @@ def render_markdown(
         out += [f"- `{p}`: {reason}" for p, reason in skipped]
         out.append("")
     return "\n".join(out)
+
+
+def _grouped(
+    rows: Sequence[Row], *, with_n: bool = True, first: str = "configuration"
+) -> list[str]:
+    """One table per dataset under a ``###`` heading (a single table when there is one)."""
+    groups = by_dataset(rows)
+    if len(groups) < 2:
+        return [markdown_table(rows, with_n=with_n, first=first)]
+    out = []
+    for dataset, members in groups:
+        out += [
+            f"### {dataset_title(dataset)}",
+            "",
+            markdown_table(members, with_n=with_n, first=first),
+        ]
+    return out
 
 
 def run_asset_folder(run: RunRecord) -> str:

@@ -19,7 +19,11 @@ Budgets (wall time on the 2-core reference CPU; see docs/review.md for measureme
   the epochs with fine-tuning transfer, ``dae_best`` and ``dae_ablation``, three seeds each
   (mean ± std in the table).
 
-May import: families, recipes, report. Imported by the CLI.
+``--dataset NAME`` runs a budget's presets on another catalogue dataset (only ``data.dataset``
+changes; the quick presets also keep mnist-mini's 150 labelled images per class) into
+``OUT/runs/NAME/``; see :func:`~mnistmax.review.budgets.dataset_overrides`.
+
+May import: data (the catalogue, for --dataset), families, recipes, report. Imported by the CLI.
 """
 
 from mnistmax.review.budgets import BUDGETS, EXPLORER_PER_CLASS, PlannedRun, ReviewItem, plan

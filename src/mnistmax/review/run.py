@@ -33,6 +33,7 @@ def run_review(
     *,
     device: str = "auto",
     data_root: str | None = None,
+    dataset: str | None = None,
     quiet: bool = True,
     report: bool = True,
     maps: Sequence[str] = ("pca", "tsne", "umap"),
@@ -43,14 +44,15 @@ def run_review(
     """Run (or reuse) every run of ``budget`` under ``out/runs``, then write ``out/report``.
 
     A run that fails with a mnistmax error (e.g. a dataset that cannot be fetched) is logged and
-    left out of the report; the others still run. ``threads`` sets torch's intra-op threads for
+    left out of the report; the others still run. ``dataset`` runs every preset on that
+    catalogue dataset instead of its own (see :func:`~mnistmax.review.budgets.plan`). ``threads`` sets torch's intra-op threads for
     the review (restored afterwards); ``None`` keeps torch's default.
 
     Raises:
         ConfigError: Unknown budget, or a run folder holds a different config than planned.
     """
 
-    planned = plan(budget, out, device=device, data_root=data_root)
+    planned = plan(budget, out, device=device, data_root=data_root, dataset=dataset)
     before = torch.get_num_threads()
     if threads is not None:
         if threads < 1:

@@ -33,7 +33,7 @@
     }
     var m = r.maps[state.map];
     return { points: r.points, xy: m.xy, clusters: r.clusters, nb: r.neighbours, sims: r.sims,
-             bounds: m.bounds, title: m.title + " of " + r.points.length + " test digits" };
+             bounds: m.bounds, title: m.title + " of " + r.points.length + " test images" };
   }
 
   function colourOf(v, i) {
@@ -154,7 +154,7 @@
       epochLabel.textContent = "no per-epoch frames in this run";
     }
     state.selected = -1;
-    nbPanel.innerHTML = '<p class="ex-hint">Hover a point to see its digit; click it to list its nearest neighbours (cosine, in the embedding).</p>';
+    nbPanel.innerHTML = '<p class="ex-hint">Hover a point to see its image; click it to list its nearest neighbours (cosine, in the embedding).</p>';
   }
 
   runSel.addEventListener("change", function () { state.run = parseInt(runSel.value, 10); configureRun(); render(); });
