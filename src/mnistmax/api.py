@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mnistmax.config import RunConfig, apply_overrides
+from mnistmax.config import RunConfig, apply_overrides, override_text
 from mnistmax.errors import ConfigError
 from mnistmax.io import read_json
 
@@ -38,20 +38,10 @@ def _override_strings(overrides: Overrides) -> list[str]:
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
-        return [f"{key}={_text(value)}" for key, value in overrides.items()]
+        return [f"{key}={override_text(value)}" for key, value in overrides.items()]
     if isinstance(overrides, str):
         raise ConfigError("overrides: give a dict or a list of 'section.field=value' strings")
     return [str(o) for o in overrides]
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "none"
-    if isinstance(value, list | tuple):
-        return ",".join(_text(v) for v in value)
-    return str(value)
 
 
 def _fresh_folder(stem: str, root: Path = Path("runs")) -> Path:

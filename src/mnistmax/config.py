@@ -366,6 +366,18 @@ def _coerce(text: str, tp: Any, where: str) -> Any:
     raise ConfigError(f"{where}: cannot set a field of type {tp}")
 
 
+def override_text(value: Any) -> str:
+    """``value`` as ``--set`` spells it (``true``, ``none``, ``1,20,200``); :func:`apply_overrides`
+    reads it back to the same value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, list | tuple):
+        return ",".join(override_text(v) for v in value)
+    return str(value)
+
+
 def apply_overrides(cfg: C, overrides: list[str]) -> C:
     """Return ``cfg`` with ``section.field=value`` overrides applied (types from annotations)."""
     for item in overrides:

@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from mnistmax.config import RunConfig, apply_overrides
+from mnistmax.config import RunConfig, apply_overrides, override_text
 from mnistmax.errors import ConfigError
 
 
@@ -46,14 +46,6 @@ def to_toml(cfg: RunConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _override_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(_override_text(v) for v in value)
-    return str(value)
-
-
 def from_toml(text: str, *, where: str = "config") -> RunConfig:
     """The config of a TOML text (missing fields keep their defaults).
 
@@ -67,9 +59,9 @@ def from_toml(text: str, *, where: str = "config") -> RunConfig:
     overrides = []
     for key, value in data.items():
         if isinstance(value, dict):
-            overrides += [f"{key}.{k}={_override_text(v)}" for k, v in value.items()]
+            overrides += [f"{key}.{k}={override_text(v)}" for k, v in value.items()]
         else:
-            overrides.append(f"{key}={_override_text(value)}")
+            overrides.append(f"{key}={override_text(value)}")
     try:
         return apply_overrides(RunConfig(), overrides)
     except ConfigError as exc:

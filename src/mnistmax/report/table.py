@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mnistmax.config import override_text
 from mnistmax.data import catalog
 from mnistmax.errors import ConfigError
 from mnistmax.eval.metric import Metric
@@ -97,16 +98,6 @@ def identity_key(run: RunRecord) -> str:
     return json.dumps(flat, sort_keys=True, default=str)
 
 
-def _value_text(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if v is None:
-        return "none"
-    if isinstance(v, list | tuple):
-        return ",".join(_value_text(x) for x in v)
-    return str(v)
-
-
 def overrides_from_preset(run: RunRecord) -> list[str] | None:
     """``section.field=value`` that turn the run's preset into its config (``None``: no preset)."""
 
@@ -118,7 +109,7 @@ def overrides_from_preset(run: RunRecord) -> list[str] | None:
         return None
     flat = flatten(run.config)
     return [
-        f"{k}={_value_text(v)}"
+        f"{k}={override_text(v)}"
         for k, v in flat.items()
         if k not in NON_IDENTITY_KEYS and k != "preset" and base.get(k) != v
     ]
