@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from mnistmax.config import DataConfig
 from mnistmax.errors import ConfigError
 
 __all__ = ["DATASETS", "DatasetInfo", "Fallback", "FileSpec", "get", "names"]
@@ -268,3 +269,23 @@ def get(name: str) -> DatasetInfo:
     if info is None:
         raise ConfigError(f"unknown dataset {name!r}; choose one of: {', '.join(names())}.")
     return info
+
+
+def train_images(data: DataConfig) -> int:
+    """Training images a run of ``data`` sees: the training file less the validation carve,
+    then at most ``train_per_class`` of each class.
+
+    Raises:
+        ConfigError: Unknown dataset, or a validation carve that leaves no training image.
+    """
+    info = get(data.dataset)
+    val = info.default_val_size if data.val_size is None else data.val_size
+    full = info.size("train") - val
+    if full < 1:
+        raise ConfigError(
+            f"data.val_size={val}: leaves no training images of the {info.size('train'):,} in "
+            f"{info.name}'s training file"
+        )
+    if data.train_per_class is not None:
+        return min(full, data.train_per_class * info.num_classes)
+    return full

@@ -160,7 +160,7 @@ class Family:
                 f"trains, not `{self.train_command(cfg.method)}`"
             )
         info = catalog.get(cfg.data.dataset)
-        n_train = labelled_train_size(cfg, info)
+        n_train = catalog.train_images(cfg.data)
         if cfg.train.steps_per_epoch is None and cfg.train.batch_size > n_train:
             raise ConfigError(
                 f"train.batch_size={cfg.train.batch_size}: larger than the {n_train:,} training "
@@ -247,20 +247,6 @@ class Family:
 
 
 FAMILIES: Registry[Family] = Registry("family")
-
-
-def labelled_train_size(cfg: RunConfig, info: Any) -> int:
-    """Training images of ``cfg`` (after the validation carve and any per-class subset)."""
-    val = info.default_val_size if cfg.data.val_size is None else cfg.data.val_size
-    full = info.size("train") - val
-    if full < 1:
-        raise ConfigError(
-            f"data.val_size={val}: leaves no training images of the {info.size('train'):,} in "
-            f"{info.name}'s training file"
-        )
-    if cfg.data.train_per_class is not None:
-        return min(full, cfg.data.train_per_class * info.num_classes)
-    return full
 
 
 def _load_families() -> None:

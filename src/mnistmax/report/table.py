@@ -150,17 +150,11 @@ def command(run: RunRecord) -> str:
 
 
 def train_size(run: RunRecord) -> int | None:
-    """Training images the run saw (after the validation carve and any per-class subset)."""
-
-    d = run.cfg.data
+    """Training images the run saw (``None``: a dataset this version does not know)."""
     try:
-        info = catalog.get(d.dataset)
+        return catalog.train_images(run.cfg.data)
     except ConfigError:
         return None
-    if d.train_per_class is not None:
-        return d.train_per_class * info.num_classes
-    val = info.default_val_size if d.val_size is None else d.val_size
-    return info.size("train") - val
 
 
 def data_text(run: RunRecord) -> str:
