@@ -12,7 +12,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from mnistmax.cli.eval_cmd import SUMMARY_KEYS
+from mnistmax.families.representation import SUMMARY_KEYS
 
 KEYS = (
     *SUMMARY_KEYS,

@@ -137,14 +137,14 @@ class TripletConfig:
     margin: float = 1.0
     distance: str = "squared_euclidean"  # squared_euclidean | cosine
     miner: str = "random"  # random | batch_all | batch_hard | semi_hard
-    augment: str = "reference"  # augmentation preset name
+    augment: str = "reference"  # augmentation preset name; auto: the dataset's (digits on digits)
     augment_mode: str = "shared"  # shared | independent (across a triplet's members)
     classes_per_batch: int = 8  # P of a P×K batch (distance miners; K = batch_size // P)
     # The random miner ignores it: its batch is batch_size triplets drawn from the whole set.
 
     RULES: ClassVar[dict[str, Rule]] = {
         "margin": number(0.0, 100.0),
-        "augment": text(bool, "an augmentation preset name"),
+        "augment": text(bool, "an augmentation preset name or auto"),
         "classes_per_batch": integer(2, 100_000),
     }
 
@@ -213,7 +213,7 @@ class SSLConfig:
     head. Each loss's paper is cited in ``mnistmax.losses``.
     """
 
-    augment: str = "strong"  # two-view augmentation preset
+    augment: str = "auto"  # two-view augmentation preset; auto: the dataset's (strong on digits)
     projector: str = "512-128"
     predictor: str = "512-128"  # byol only
     temperature: float = 0.2  # simclr, supcon (NT-Xent / SupCon τ); swav uses swav_temperature
@@ -231,7 +231,7 @@ class SSLConfig:
     barlow_lambda: float = 5e-3
 
     RULES: ClassVar[dict[str, Rule]] = {
-        "augment": text(bool, "an augmentation preset name"),
+        "augment": text(bool, "an augmentation preset name or auto"),
         "temperature": number(0.0, 100.0, open_lo=True),
         "ema_base": number(0.0, 1.0),
         "prototypes": integer(2, 1_000_000),

@@ -93,3 +93,18 @@ def test_cuda_images_with_a_cpu_generator(name: str) -> None:
     assert out.device == x.cuda().device and out.min() >= 0 and out.max() <= 1
     again = build_augment(name)(x.cuda(), generator=gen(0))
     assert torch.equal(out, again)
+
+
+def test_auto_is_the_callers_default_and_refused_without_one() -> None:
+    auto = build_augment("auto", auto="fashion")
+    assert [type(op) for op in auto.ops] == [type(op) for op in build_augment("fashion").ops]
+    assert build_augment("digits", auto="fashion").ops[0].__class__ is RandomAffine
+    with pytest.raises(ConfigError, match=r"auto.*dataset's default"):
+        build_augment("auto")
+
+
+def test_every_dataset_defaults_to_registered_presets() -> None:
+    from mnistmax.data import catalog
+
+    for info in catalog.DATASETS.values():
+        assert {info.augment.one_view, info.augment.two_views} <= set(augment_names()), info.name

@@ -19,9 +19,16 @@ Each preset is a factory registered in :data:`AUGMENT_PRESETS`, so every build i
   (p = 0.5; a mirrored garment is the same garment), smaller rotation ±8° and shear ±4° (articles
   are photographed upright, and a rotated boot is no longer what the test set shows), no elastic
   distortion (it bends straight hems and soles), the same translation, scale and photometric
-  jitter.
+  jitter. Fashion-MNIST's default for one view and for two views: on its validation split it
+  beat ``digits`` (triplet) and ``strong`` (two views; a crop and erasing hurt there), see
+  docs/results.md, "Dataset-aware augmentation".
 
 No digit preset flips images: a mirrored digit is a different (or no) digit.
+
+``auto`` is not a preset but a choice left to the dataset: a config field set to ``auto`` gets
+the preset the dataset's catalogue entry names for that kind of method
+(:class:`mnistmax.data.catalog.AugmentDefaults`); the methods resolve it with
+``build_augment(name, auto=...)``.
 """
 
 from __future__ import annotations
@@ -37,9 +44,12 @@ from mnistmax.augment.ops import (
     RandomResizedCrop,
 )
 from mnistmax.augment.pipeline import Pipeline
+from mnistmax.errors import ConfigError
 from mnistmax.registry import Registry
 
-__all__ = ["AUGMENT_PRESETS", "augment_names", "build_augment"]
+__all__ = ["AUGMENT_PRESETS", "AUTO", "augment_names", "build_augment"]
+
+AUTO = "auto"  # "the dataset's default": see the module docstring
 
 AUGMENT_PRESETS: Registry[Pipeline] = Registry("augmentation preset")
 
@@ -107,12 +117,21 @@ def _reference() -> Pipeline:
     )
 
 
-def build_augment(name: str) -> Pipeline:
-    """A fresh pipeline for the preset ``name``.
+def build_augment(name: str, *, auto: str | None = None) -> Pipeline:
+    """A fresh pipeline for the preset ``name``; ``name == "auto"`` builds the preset ``auto``
+    (the dataset's default, which the caller looks up).
 
     Raises:
-        ConfigError: ``name`` is not a registered preset (the message lists the names).
+        ConfigError: ``name`` is not a registered preset (the message lists the names), or is
+            ``auto`` where the caller gives no default.
     """
+    if name == AUTO:
+        if auto is None:
+            raise ConfigError(
+                "augment='auto' means the dataset's default, which only a run's config knows; "
+                f"name a preset: {', '.join(augment_names())}"
+            )
+        name = auto
     return AUGMENT_PRESETS.build(name)
 
 

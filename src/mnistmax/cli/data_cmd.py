@@ -136,6 +136,10 @@ def _info_one(name: str, root: str | None) -> bool:
         rows.append(("", "total", str(sum(counts["train"])), str(sum(counts["test"]))))
         _print_table(rows, indent="  ")
     print(f"  validation carve (default): {info.default_val_size} of the training images")
+    print(
+        f"  augmentation (augment=auto): {info.augment.one_view} for one view (triplet), "
+        f"{info.augment.two_views} for two views (ssl)"
+    )
     print(f"  credit: {info.credit}")
     # A dataset that was never fetched is not an error for `info`; a damaged one is.
     return status["state"] in ("verified", "missing")

@@ -23,7 +23,7 @@ from typing import Literal
 from mnistmax.config import DataConfig
 from mnistmax.errors import ConfigError
 
-__all__ = ["DATASETS", "DatasetInfo", "Fallback", "FileSpec", "get", "names"]
+__all__ = ["DATASETS", "AugmentDefaults", "DatasetInfo", "Fallback", "FileSpec", "get", "names"]
 
 Split = Literal["train", "test"]
 Kind = Literal["images", "labels"]
@@ -81,6 +81,23 @@ class Fallback:
 
 
 @dataclass(frozen=True)
+class AugmentDefaults:
+    """What ``augment = "auto"`` means on a dataset: the augmentation preset each kind of method
+    gets. Chosen on the validation split (docs/results.md, "Dataset-aware augmentation").
+
+    Attributes:
+        one_view: For methods that augment each image once (the triplet presets).
+        two_views: For two-view self-supervised and supervised-contrastive methods (``ssl``).
+    """
+
+    one_view: str
+    two_views: str
+
+
+DIGITS_AUGMENT = AugmentDefaults(one_view="digits", two_views="strong")
+
+
+@dataclass(frozen=True)
 class DatasetInfo:
     """Everything the data layer knows about one dataset.
 
@@ -95,6 +112,7 @@ class DatasetInfo:
         credit: Authors, licence and where the data comes from.
         homepage: The dataset's home page.
         embedded: Shipped inside the package (``mnist-mini``); never downloaded.
+        augment: The augmentation presets ``augment = "auto"`` picks on this dataset.
     """
 
     name: str
@@ -107,6 +125,7 @@ class DatasetInfo:
     credit: str
     homepage: str
     embedded: bool = False
+    augment: AugmentDefaults = DIGITS_AUGMENT
 
     @property
     def num_classes(self) -> int:
@@ -226,6 +245,7 @@ DATASETS: dict[str, DatasetInfo] = {
             "Copyright 2017 Zalando SE, MIT licence."
         ),
         homepage="https://github.com/zalandoresearch/fashion-mnist",
+        augment=AugmentDefaults(one_view="fashion", two_views="fashion"),
     ),
     "mnist-mini": DatasetInfo(
         name="mnist-mini",

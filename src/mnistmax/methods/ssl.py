@@ -27,6 +27,7 @@ from torch import nn
 
 from mnistmax.augment import build_augment
 from mnistmax.config import RunConfig, SSLConfig
+from mnistmax.data import catalog
 from mnistmax.data.splits import Split
 from mnistmax.errors import ConfigError
 from mnistmax.eval.embed import embed
@@ -104,7 +105,9 @@ class SSLMethod(Method):
         )
         self.projector = build_mlp(cfg.model.embed_dim, cfg.ssl.projector)
         self.proj_dim = head_dim(cfg.model.embed_dim, cfg.ssl.projector)
-        self.augment = build_augment(cfg.ssl.augment)
+        self.augment = build_augment(
+            cfg.ssl.augment, auto=catalog.get(cfg.data.dataset).augment.two_views
+        )
 
     def two_views(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """(2B, C, H, W): rows ``i`` and ``B + i`` are two independent views of image ``i``."""

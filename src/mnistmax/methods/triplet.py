@@ -18,6 +18,7 @@ import torch
 
 from mnistmax.augment import build_augment
 from mnistmax.config import RunConfig
+from mnistmax.data import catalog
 from mnistmax.data.loader import pk_batches, triplet_batches
 from mnistmax.data.splits import Split
 from mnistmax.errors import ConfigError
@@ -80,7 +81,7 @@ class TripletMethod(Method):
         self.encoder = build_encoder(
             cfg.model.encoder, embed_dim=cfg.model.embed_dim, dropout=cfg.model.dropout
         )
-        self.augment = build_augment(t.augment)
+        self.augment = build_augment(t.augment, auto=catalog.get(cfg.data.dataset).augment.one_view)
         pairwise_distances(torch.zeros(1, 1), t.distance)  # validates the name early
         self._val_triplets: tuple[torch.Tensor, ...] | None = None
 

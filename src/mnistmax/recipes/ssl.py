@@ -5,7 +5,8 @@
   smoke runs (each must finish in ≤ 2 minutes with its evaluation).
 * ``<method>_standard``: full MNIST (55k training images, labels unused except by ``supcon`` and
   the validation kNN monitor), the reference ``seed_cnn`` at 128-d, batch 256 (512 views per
-  step), Adam with warm-up and cosine decay, ``strong`` two-view augmentation, 4 epochs × 200
+  step), Adam with warm-up and cosine decay, the dataset's two-view augmentation (``augment =
+  "auto"``: ``strong`` on digits, ``fashion`` on Fashion-MNIST), 4 epochs × 200
   steps (409,600 views); measured at 200–349 s wall on the 2-core CPU (target ≤ 8 minutes), see
   docs/results.md (## Self-supervised). Its evaluation adds a GMM next to k-means; fine-tuning
   transfer (``finetune@N`` vs ``scratch@N``, ≈ 2–4 minutes more) is on with ``--set

@@ -89,7 +89,7 @@ def _triplet_fast() -> RunConfig:
         triplet=TripletConfig(
             margin=0.5,
             miner="semi_hard",
-            augment="digits",
+            augment="auto",
             augment_mode="independent",
             classes_per_batch=10,
         ),
@@ -119,7 +119,7 @@ def _triplet_full() -> RunConfig:
         triplet=TripletConfig(
             margin=0.5,
             miner="semi_hard",
-            augment="digits",
+            augment="auto",
             augment_mode="independent",
             classes_per_batch=10,
         ),
