@@ -210,15 +210,28 @@ HOSTILE = (
 )
 
 
-def test_hostile_names_are_text_in_the_page_and_run_nothing(tmp_path: Path, driver: Any) -> None:
-    """Run folders, a preset label, recorded arguments and figure names holding HTML and script
-    appear only as text: the page has no element they would create, and Chromium runs none."""
+def test_hostile_names_are_text_in_the_page_and_run_nothing(
+    tmp_path: Path, driver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run folders, a preset label, recorded arguments, figure names and a dataset's class names
+    holding HTML and script appear only as text: the page has no element they would create, and
+    Chromium runs none (the legend and the neighbour list included)."""
+    import dataclasses
     import json
     from html.parser import HTMLParser
 
     from report_helpers import fake_run
+    from selenium.webdriver.common.by import By
 
+    from mnistmax.data import catalog
     from mnistmax.report import build_report
+
+    # A catalogue entry is all a new dataset needs (docs/extending.md): its class names are data.
+    mini = catalog.DATASETS["mnist-mini"]
+    names = tuple(HOSTILE[c % 3].replace("__pwned=", f"__pwned={c}") for c in range(10))
+    monkeypatch.setitem(
+        catalog.DATASETS, "mnist-mini", dataclasses.replace(mini, class_names=names)
+    )
 
     for i, payload in enumerate(HOSTILE[:2]):  # folder names cannot hold "/"
         run = fake_run(
@@ -256,5 +269,13 @@ def test_hostile_names_are_text_in_the_page_and_run_nothing(tmp_path: Path, driv
         "return [...document.querySelectorAll('#ex-run option')].map(o => o.textContent)"
     )
     assert any(HOSTILE[0] in o for o in options)
+    legend = driver.find_element(By.ID, "ex-legend").text
+    assert names[0] in legend and names[1] in legend  # shown, as text
+
+    driver.execute_script("window.mnistmaxExplorer.select(0)")  # the click path: the test above
+    items = _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#ex-neighbours li.ex-nb"))
+    texts = [it.get_attribute("textContent") for it in items]
+    assert any(any(n in t for n in names) for t in texts), (texts, names)
+    assert driver.execute_script("return window.__pwned === undefined")
     severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe

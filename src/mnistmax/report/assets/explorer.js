@@ -75,14 +75,24 @@
     renderLegend();
   }
 
+  // Class names and run names are data: they reach the page through textContent only.
+  function element(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) { e.className = className; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+
   function renderLegend() {
-    var names = pool().classNames, html = "";
+    var names = pool().classNames;
+    legend.replaceChildren();
     for (var c = 0; c < names.length; c++) {
-      html += '<div class="ex-legend-item"><span class="ex-swatch" style="background:' + PALETTE[c % PALETTE.length] +
-        '"></span>' + (state.colour === "cluster" ? "cluster → " : "") + names[c] +
-        " <small>(" + (drawn[c] || 0) + ")</small></div>";
+      var item = element("div", "ex-legend-item"), swatch = element("span", "ex-swatch");
+      swatch.style.background = PALETTE[c % PALETTE.length];
+      item.append(swatch, (state.colour === "cluster" ? "cluster → " : "") + names[c] + " ",
+        element("small", "", "(" + (drawn[c] || 0) + ")"));
+      legend.append(item);
     }
-    legend.innerHTML = html;
   }
 
   function nearest(ev) {
@@ -122,17 +132,21 @@
     state.selected = i;
     render();
     if (i < 0) { return; }
-    var v = view(), html = "<p><b>" + describe(v, i) + "</b><br>nearest neighbours (cosine similarity):</p><ol>";
+    var v = view(), head = element("p"), list = element("ol");
+    head.append(element("b", "", describe(v, i)), element("br"), "nearest neighbours (cosine similarity):");
     for (var j = 0; j < v.nb[i].length; j++) {
-      var n = v.nb[i][j], p = v.points[n];
-      html += '<li class="ex-nb" data-index="' + n + '">' + (pool().images ? '<img alt="neighbour" src="' + imageSrc(p) + '">' : "") +
-        pool().classNames[pool().labels[p]] + " · " + v.sims[i][j].toFixed(3) + "</li>";
+      var n = v.nb[i][j], p = v.points[n], item = element("li", "ex-nb");
+      item.setAttribute("data-index", String(n));
+      if (pool().images) {
+        var img = element("img");
+        img.alt = "neighbour"; img.src = imageSrc(p);
+        item.append(img);
+      }
+      item.append(pool().classNames[pool().labels[p]] + " · " + v.sims[i][j].toFixed(3));
+      item.addEventListener("click", function () { select(parseInt(this.getAttribute("data-index"), 10)); });
+      list.append(item);
     }
-    nbPanel.innerHTML = html + "</ol>";
-    var items = nbPanel.querySelectorAll(".ex-nb");
-    for (j = 0; j < items.length; j++) {
-      items[j].addEventListener("click", function () { select(parseInt(this.getAttribute("data-index"), 10)); });
-    }
+    nbPanel.replaceChildren(head, list);
   }
 
   function configureRun() {
@@ -154,7 +168,8 @@
       epochLabel.textContent = "no per-epoch frames in this run";
     }
     state.selected = -1;
-    nbPanel.innerHTML = '<p class="ex-hint">Hover a point to see its image; click it to list its nearest neighbours (cosine, in the embedding).</p>';
+    nbPanel.replaceChildren(element("p", "ex-hint",
+      "Hover a point to see its image; click it to list its nearest neighbours (cosine, in the embedding)."));
   }
 
   runSel.addEventListener("change", function () { state.run = parseInt(runSel.value, 10); configureRun(); render(); });
@@ -171,6 +186,7 @@
   window.mnistmaxExplorer = {
     state: state,
     render: render,
+    select: select,  // list point i's nearest neighbours, as a click on it does
     pointPosition: function (i) { return screen[i] ? [screen[i][0], screen[i][1]] : null; },
     drawnClasses: function () { return Object.keys(drawn).length; },
     palette: PALETTE
